@@ -1,0 +1,138 @@
+"""The `witxgen` command line: argument parsing, exit codes and error rendering only.
+
+Exit codes: 0 success; 1 invalid input (diagnostics on stderr); 2 usage error;
+70 internal error (a bug in witxgen, reported without a traceback unless
+WITXGEN_DEBUG is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from . import __version__
+from .diagnostics import WitxError, render_all
+from .loader import load_document
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def _add_includes(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-I",
+        "--include",
+        dest="include",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra directory to search for `use`d files "
+        "(after the including file's own directory); repeatable",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="witxgen",
+        description="Read WASI .witx interface files (both dialects) and check them, show "
+        "their memory layout and core wasm ABI, or print them in canonical form.",
+        epilog="Exit codes: 0 ok, 1 invalid input, 2 usage error, 70 internal error.",
+    )
+    parser.add_argument("--version", action="version", version=f"witxgen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = sub.add_parser(
+        "check",
+        help="validate witx files",
+        description="Validate each FILE with everything it `use`s. "
+        "Prints every error found; exit 1 if any file is invalid.",
+    )
+    _add_includes(check)
+    check.add_argument("files", nargs="+", metavar="FILE")
+
+    abi = sub.add_parser(
+        "abi",
+        help="show type layouts and core wasm signatures",
+        description="Print the size, alignment and offsets of every type "
+        "(wasm32) and the core wasm signature of every function.",
+    )
+    _add_includes(abi)
+    abi.add_argument("file", metavar="FILE")
+    abi.add_argument(
+        "--json",
+        action="store_true",
+        help='machine-readable output: {"types": {...}, "modules": {...}}',
+    )
+
+    fmt = sub.add_parser(
+        "fmt",
+        help="print canonical witx (0.9 dialect)",
+        description="Print FILE, with everything it `use`s inlined, as "
+        "canonical witx in the 0.9 dialect. Old-dialect input "
+        "is converted.",
+    )
+    _add_includes(fmt)
+    fmt.add_argument("file", metavar="FILE")
+    return parser
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.files:
+        try:
+            load_document(path, args.include)
+        except WitxError as exc:
+            failed += 1
+            print(render_all(exc.diagnostics, exc.sources), file=sys.stderr)
+    if failed:
+        print(f"witxgen: {failed} of {len(args.files)} file(s) invalid", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _cmd_abi(args: argparse.Namespace) -> int:
+    from .abi_report import as_json, as_table
+
+    doc = load_document(args.file, args.include)
+    if args.json:
+        print(json.dumps(as_json(doc), indent=2))
+    else:
+        sys.stdout.write(as_table(doc))
+    return EXIT_OK
+
+
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    from .render import render_document
+
+    sys.stdout.write(render_document(load_document(args.file, args.include)))
+    return EXIT_OK
+
+
+COMMANDS = {"check": _cmd_check, "abi": _cmd_abi, "fmt": _cmd_fmt}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except WitxError as exc:
+        n = len(exc.diagnostics)
+        print(render_all(exc.diagnostics, exc.sources), file=sys.stderr)
+        print(f"witxgen: {n} error{'s' if n != 1 else ''}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug in witxgen: say so briefly, keep the trace for debugging
+        if os.environ.get("WITXGEN_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"witxgen: internal error: {type(exc).__name__}: {exc} "
+            "(set WITXGEN_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
