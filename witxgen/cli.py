@@ -76,6 +76,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_includes(fmt)
     fmt.add_argument("file", metavar="FILE")
+
+    from .targets import DEFAULT_TARGETS, REGISTRY
+
+    gen = sub.add_parser(
+        "generate", help="generate bindings and docs",
+        description="Generate bindings for FILE into OUT/<target>/ (default: every target "
+                    "into generated/). With --check nothing is written: exit 1 and list each "
+                    "file that differs, is missing or is stale.",
+        epilog="Templates: --templates DIR overrides built-in templates by name, e.g. "
+               "DIR/rust/module.rs.jinja replaces the Rust module template. "
+               "Targets: " + ", ".join(REGISTRY) + ".")
+    _add_includes(gen)
+    gen.add_argument("file", metavar="FILE")
+    gen.add_argument("-t", "--target", dest="targets", action="append", choices=list(REGISTRY),
+                     metavar="TARGET", help="target to generate (repeatable; default: all of "
+                     + ", ".join(DEFAULT_TARGETS) + ")")
+    gen.add_argument("-o", "--out", default="generated", metavar="OUT",
+                     help="output folder (default: generated)")
+    gen.add_argument("--check", action="store_true",
+                     help="write nothing; exit 1 if any file would change")
+    gen.add_argument("--templates", metavar="DIR", help="folder of template overrides")
+
+    sub.add_parser("targets", help="list the code-generation targets",
+                   description="List the targets `generate -t` accepts.")
     return parser
 
 
@@ -111,7 +135,52 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": _cmd_check, "abi": _cmd_abi, "fmt": _cmd_fmt}
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .generate import check_files, render_targets, write_files
+    from .targets import DEFAULT_TARGETS, GenerateError
+
+    targets = args.targets or DEFAULT_TARGETS
+    templates = Path(args.templates) if args.templates else None
+    if templates is not None and not templates.is_dir():
+        print(f"witxgen: error: --templates {templates}: not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    doc = load_document(args.file, args.include)
+    try:
+        files = render_targets(doc, targets, templates)
+    except GenerateError as exc:
+        print(f"witxgen: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    out = Path(args.out)
+    if args.check:
+        report = check_files(files, out, targets)
+        for label, paths in (("differs", report.differing), ("missing", report.missing),
+                             ("stale", report.stale)):
+            for p in paths:
+                print(f"{p}: {label}", file=sys.stderr)
+        if not report.ok:
+            print("witxgen: generated files are out of date; run `witxgen generate "
+                  f"{args.file}` to update them", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"witxgen: {len(files)} generated file(s) up to date", file=sys.stderr)
+        return EXIT_OK
+    written, unchanged = write_files(files, out)
+    print(f"witxgen: wrote {written} file(s), {unchanged} unchanged, in {out}/", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    from .targets import REGISTRY
+
+    width = max(len(n) for n in REGISTRY)
+    for name, (_, _, description) in REGISTRY.items():
+        print(f"{name.ljust(width)}  {description}")
+    return EXIT_OK
+
+
+COMMANDS = {"check": _cmd_check, "abi": _cmd_abi, "fmt": _cmd_fmt, "generate": _cmd_generate,
+            "targets": _cmd_targets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

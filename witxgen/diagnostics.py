@@ -74,7 +74,7 @@ def _source_excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.path)
     if text is None:
         return []
-    lines = text.splitlines()
+    lines = text.split("\n")  # only \n ends a line for the parser, so only \n here
     if not 1 <= span.line <= len(lines):
         return []
     line = lines[span.line - 1].replace("\t", " ")

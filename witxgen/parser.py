@@ -37,8 +37,17 @@ class _DepthExceeded(Exception):
 class _ParseState:
     """Per-parse data the lexer callbacks fill in (one parse per thread at a time)."""
 
+    text: str = ""
     docs: list[Token] = field(default_factory=list)
     open_parens: list[Token] = field(default_factory=list)
+
+
+class _RunTogether(Exception):
+    """A keyword immediately followed by more word characters (`listu32`)."""
+
+    def __init__(self, token: Token, word: str) -> None:
+        self.token = token
+        self.word = word
 
 
 _state = threading.local()
@@ -62,6 +71,19 @@ def _on_open(tok: Token) -> Token:
     return tok
 
 
+_WORD_CHAR = re.compile(r"[A-Za-z0-9_$@.\-]")
+
+
+def _on_keyword(tok: Token) -> Token:
+    # Lark matches keyword literals as prefixes; witx words end at a space or paren.
+    state = _current()
+    end = tok.end_pos or 0
+    if _WORD_CHAR.match(state.text, end):
+        word = _WORD.match(state.text, tok.start_pos or 0)
+        raise _RunTogether(tok, word.group(0) if word else str(tok))
+    return tok
+
+
 def _on_close(tok: Token) -> Token:
     stack = _current().open_parens
     if stack:
@@ -72,6 +94,8 @@ def _on_close(tok: Token) -> Token:
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("witxgen").joinpath("grammar/witx.lark").read_text("utf-8")
+    # Lark names an anonymous keyword terminal after its upper-cased text.
+    keywords = {word.upper(): _on_keyword for word in re.findall(r'"([a-z_]+)"', grammar)}
     return Lark(
         grammar,
         parser="lalr",
@@ -80,6 +104,8 @@ def _lark() -> Lark:
         maybe_placeholders=False,
         cache=True,
         lexer_callbacks={
+            **keywords,
+            "BUILTIN": _on_keyword,
             "DOC_COMMENT": _on_doc,
             "LPAR": _on_open,
             "WITX": _on_open,
@@ -171,7 +197,12 @@ class _Builder(Transformer[Token, Any]):
 
     @staticmethod
     def number(tok: Token) -> int:
-        return int(str(tok).replace("_", ""), 0)
+        text = str(tok).replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("-")
+        if digits.startswith("0x"):
+            return sign * int(digits[2:], 16)
+        return sign * int(digits, 10)  # base 10 even with leading zeros, as in wast
 
     # ---- top level -------------------------------------------------------
 
@@ -428,7 +459,8 @@ def decode_source(path: str, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         head = data[: exc.start]
         line = head.count(b"\n") + 1
-        col = exc.start - (head.rfind(b"\n") + 1) + 1
+        # Columns count characters, like every other diagnostic.
+        col = len(head[head.rfind(b"\n") + 1 :].decode("utf-8")) + 1
         span = Span(path, line, col, line, col + 1)
         msg = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; witx files must be UTF-8"
         raise WitxError([Diagnostic("utf8", msg, span)]) from None
@@ -436,7 +468,9 @@ def decode_source(path: str, data: bytes) -> str:
 
 def parse(path: str, text: str) -> s.DocumentSyn:
     """Parse one file's text. Raises WitxError with located diagnostics."""
-    state = _ParseState()
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # a BOM is harmless; keep columns where the user sees them
+    state = _ParseState(text)
     _state.value = state
     try:
         tree = _lark().parse(text)
@@ -447,6 +481,12 @@ def parse(path: str, text: str) -> s.DocumentSyn:
         span = Span(path, tok.line or 0, tok.column or 0, tok.line or 0, (tok.column or 0) + 1)
         msg = f"nesting deeper than {MAX_DEPTH} levels"
         raise WitxError([Diagnostic("too-deep", msg, span)], {path: text}) from None
+    except _RunTogether as exc:
+        tok = exc.token
+        line, col = tok.line or 0, tok.column or 0
+        span = Span(path, line, col, line, col + len(exc.word))
+        msg = f"unexpected `{exc.word}`; a keyword must be followed by a space or parenthesis"
+        raise WitxError([Diagnostic("syntax", msg, span)], {path: text}) from None
     except UnexpectedInput as exc:
         raise WitxError([_syntax_diagnostic(path, text, exc, state)], {path: text}) from None
     except RecursionError:
@@ -471,20 +511,21 @@ def _syntax_diagnostic(
             return Diagnostic(
                 "unterminated-string", "unterminated string", Span(path, line, col, line, col + 1)
             )
-        if rest == "(;":
-            return Diagnostic(
-                "unterminated-comment",
-                "unterminated block comment `(;`",
-                Span(path, line, col, line, col + 2),
-            )
+        if rest == "(;" or (rest.startswith(";") and text[pos - 1 : pos] == "("):
+            return _unterminated_comment(path, text, pos if rest == "(;" else pos - 1)
         word_match = _WORD.match(text, pos)
         word = word_match.group(0) if word_match else text[pos : pos + 1]
         expected = _expected_list(exc.allowed or set())
-        shown = word if word.isprintable() and len(word) < 40 else repr(text[pos])
-        msg = f"unexpected `{shown}`" + (f"; expected {expected}" if expected else "")
+        if not (word.isprintable() and len(word) < 40):
+            char = repr(text[pos])[1:-1]
+            span = Span(path, line, col, line, col + 1)
+            return Diagnostic("syntax", f"unexpected character `{char}`", span)
+        msg = f"unexpected `{word}`" + (f"; expected {expected}" if expected else "")
         return Diagnostic("syntax", msg, Span(path, line, col, line, col + max(1, len(word))))
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
+        if text.startswith("(;", tok.start_pos or 0):
+            return _unterminated_comment(path, text, tok.start_pos or 0)
         expected = _expected_list(exc.expected)
         msg = f"unexpected `{tok}`" + (f"; expected {expected}" if expected else "")
         span = Span(path, line, col, tok.end_line or line, tok.end_column or col + 1)
@@ -499,6 +540,13 @@ def _syntax_diagnostic(
     return Diagnostic(
         "syntax", "unexpected end of file", Span(path, len(lines), len(lines[-1]) + 1)
     )
+
+
+def _unterminated_comment(path: str, text: str, pos: int) -> Diagnostic:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    span = Span(path, line, col, line, col + 2)
+    return Diagnostic("unterminated-comment", "unterminated block comment `(;`", span)
 
 
 def _expected_list(names: set[str] | frozenset[str]) -> str:

@@ -73,7 +73,9 @@ class _Validator:
     def error(self, code: str, msg: str, span: Span | None, *related: Related) -> None:
         self.sink.error(code, msg, span, related)
 
-    def check_duplicates(self, what: str, names: Iterable[s.Ident], code: str) -> None:
+    def check_duplicates(
+        self, what: str, names: Iterable[s.Ident], code: str, sigil: str = "$"
+    ) -> None:
         seen: dict[str, s.Ident] = {}
         for ident in names:
             first = seen.get(ident.name)
@@ -82,7 +84,7 @@ class _Validator:
             else:
                 self.error(
                     code,
-                    f"duplicate {what} `${ident.name}`",
+                    f"duplicate {what} `{sigil}{ident.name}`",
                     ident.span,
                     Related(first.span, "first defined here"),
                 )
@@ -108,10 +110,12 @@ class _Validator:
         typedefs = []
         for t in typenames:
             if self.typenames[t.name.name] is not t:
+                self.type(t.type)  # a duplicate's body can still hold errors worth reporting
                 continue
             ty = self.typedef_type(t.name.name)
             constants = self.int_constants(t)
             typedefs.append(ir.TypeDef(t.name.name, ty, t.docs, constants, t.span))
+        self.report_cycles()
         typedefs = self.attach_consts(typedefs, consts)
 
         self.check_duplicates("module", (m.name for m in modules), "duplicate-module")
@@ -203,11 +207,40 @@ class _Validator:
             self.error("out-of-range", f"value {value} does not fit in `{repr_name}`", span)
 
     def resolve_shallow(self, ty: ir.Type) -> ir.Type:
+        """Follow references (converting on demand); a broken chain gives a placeholder."""
         seen = set()
         while isinstance(ty, ir.Ref) and ty.name not in seen:
             seen.add(ty.name)
-            ty = self.converted.get(ty.name, ir.Builtin("u32"))
-        return ty
+            if ty.name not in self.typenames:
+                return ir.Builtin("u32")
+            ty = self.typedef_type(ty.name)
+        return ir.Builtin("u32") if isinstance(ty, ir.Ref) else ty
+
+    def report_cycles(self) -> None:
+        """Find reference cycles among typenames with an iterative depth-first search."""
+        deps = {name: _refs_in(syn.type) for name, syn in self.typenames.items()}
+        state: dict[str, int] = {}  # 1: on the current path, 2: finished
+        for root in deps:
+            if root in state:
+                continue
+            state[root] = 1
+            path, stack = [root], [iter(deps[root])]
+            while stack:
+                nxt = next(stack[-1], None)
+                if nxt is None:
+                    state[path.pop()] = 2
+                    stack.pop()
+                elif nxt in deps and nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    stack.append(iter(deps[nxt]))
+                elif state.get(nxt) == 1:
+                    cycle = path[path.index(nxt) :] + [nxt]
+                    if not self.bad_types & set(cycle):
+                        self.bad_types.update(cycle)
+                        shown = " → ".join(f"${n}" for n in cycle)
+                        span = self.typenames[nxt].name.span
+                        self.error("recursive-type", f"recursive type `${nxt}` ({shown})", span)
 
     def unknown_type(self, name: str, span: Span) -> None:
         close = difflib.get_close_matches(name, list(self.typenames), n=1)
@@ -218,10 +251,10 @@ class _Validator:
 
     def type(self, syn: s.TypeSyn) -> ir.Type:  # noqa: C901 - one branch per type kind
         if isinstance(syn, s.RefSyn):
+            # References are not followed here (long chains must not recurse); cycles are
+            # found by report_cycles and referenced types are converted in their own turn.
             if syn.name not in self.typenames:
                 self.unknown_type(syn.name, syn.span)
-                return ir.Ref(syn.name)
-            self.typedef_type(syn.name)  # converts it first (and detects cycles)
             return ir.Ref(syn.name)
         if isinstance(syn, s.BuiltinSyn):
             return ir.String() if syn.name == "string" else ir.Builtin(syn.name)
@@ -311,7 +344,7 @@ class _Validator:
         if isinstance(tag, s.BuiltinSyn) and tag.name in UNSIGNED_REPRS:
             return None, None, tag.name
         if isinstance(tag, s.RefSyn) and tag.name in self.typenames:
-            resolved = self.resolve_shallow(self.typedef_type(tag.name))
+            resolved = self.resolve_shallow(ir.Ref(tag.name))
             if isinstance(resolved, ir.Enum):
                 return tag.name, resolved, resolved.repr
             self.error("tag-not-enum", f"variant tag `${tag.name}` is not an enum", tag.span)
@@ -392,7 +425,10 @@ class _Validator:
 
     def module(self, m: s.ModuleSyn) -> ir.Module:
         self.check_duplicates(
-            "function", (s.Ident(f.name, f.name_span) for f in m.functions), "duplicate-function"
+            "function",
+            (s.Ident(f.name, f.name_span) for f in m.functions),
+            "duplicate-function",
+            sigil="",
         )
         funcs = tuple(self.function(f, m.span.path in self.old_files) for f in m.functions)
         return ir.Module(m.name.name, funcs, tuple(i.name for i in m.imports), m.docs, m.span)
@@ -459,6 +495,25 @@ class _Validator:
     @staticmethod
     def is_error_code(ty: ir.Type) -> bool:
         return isinstance(ty, ir.Enum) or (isinstance(ty, ir.Builtin) and ty.name in INT_RANGES)
+
+
+def _refs_in(syn: s.TypeSyn) -> list[str]:
+    """Names a type expression refers to, in order, without recursion."""
+    names: list[str] = []
+    stack: list[object] = [syn]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, s.RefSyn):
+            if node.name not in names:
+                names.append(node.name)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in reversed(list(node.__dataclass_fields__)):
+                value = getattr(node, name)
+                if isinstance(value, tuple):
+                    stack.extend(reversed(value))
+                elif hasattr(value, "__dataclass_fields__"):
+                    stack.append(value)
+    return names
 
 
 def _variant_kind(cases: tuple[ir.VariantCase, ...], tag_enum: ir.Enum | None) -> str:
