@@ -7,7 +7,7 @@ SPEC   := spec/wasi-nn.witx
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k abi -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap test lint demo bench
+.PHONY: bootstrap test lint demo bench spec-history
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -29,3 +29,7 @@ demo: bootstrap
 
 bench: bootstrap
 	$(PY) benchmarks/bench_check.py
+
+# docs/spec-history.md: the breaking changes of every step of wasi-nn's witx history.
+spec-history: bootstrap
+	$(PY) scripts/spec_history.py

@@ -98,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write nothing; exit 1 if any file would change")
     gen.add_argument("--templates", metavar="DIR", help="folder of template overrides")
 
+    diff = sub.add_parser(
+        "diff", help="compare two specs and classify every change",
+        description="Compare OLD and NEW (either dialect): added, removed and renamed types, "
+                    "cases, fields, functions and params; renumbered cases; layout and core "
+                    "signature changes. Each change is breaking (binaries built on OLD "
+                    "misbehave against NEW) or compatible.",
+        epilog="Exit codes: 0 nothing breaks, 3 something breaks, 1 invalid input, 2 usage.")
+    _add_includes(diff)
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+
     sub.add_parser("targets", help="list the code-generation targets",
                    description="List the targets `generate -t` accepts.")
     return parser
@@ -170,6 +182,23 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_BREAKING = 3
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff_documents, format_text
+
+    old = load_document(args.old, args.include)
+    new = load_document(args.new, args.include)
+    result = diff_documents(old, new)
+    if args.json:
+        data = {"old": args.old, "new": args.new, **result.as_json()}
+        print(json.dumps(data, indent=2))
+    else:
+        sys.stdout.write(format_text(result, args.old, args.new))
+    return EXIT_BREAKING if result.breaking else EXIT_OK
+
+
 def _cmd_targets(args: argparse.Namespace) -> int:
     from .targets import REGISTRY
 
@@ -180,7 +209,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": _cmd_check, "abi": _cmd_abi, "fmt": _cmd_fmt, "generate": _cmd_generate,
-            "targets": _cmd_targets}
+            "diff": _cmd_diff, "targets": _cmd_targets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
