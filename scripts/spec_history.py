@@ -42,7 +42,9 @@ class Version:
 def read_versions(witx: Path) -> list[Version]:
     rows = re.findall(
         r"^\| (\S+\.witx) \| \w \| ([0-9a-f]{40}) \| ([^|]+) \| ([^|]+) \|$",
-        (witx / "README.md").read_text("utf-8"), re.MULTILINE)
+        (witx / "README.md").read_text("utf-8"),
+        re.MULTILINE,
+    )
     versions = []
     for file, commit, on, note in rows:
         v = Version(file, commit, on.strip() == "main", note.strip())
@@ -66,8 +68,14 @@ def summary(diff: SpecDiff) -> str:
 
 def section(old: Version, new: Version, diff: SpecDiff) -> list[str]:
     n_break = sum(c.breaking for c in diff.changes)
-    lines = [f"### {old.label} → {new.label}", "", f"{new.note}", "",
-             f"{n_break} breaking, {len(diff.changes) - n_break} compatible.", ""]
+    lines = [
+        f"### {old.label} → {new.label}",
+        "",
+        f"{new.note}",
+        "",
+        f"{n_break} breaking, {len(diff.changes) - n_break} compatible.",
+        "",
+    ]
     for c in diff.changes:
         if c.breaking:
             lines.append(f"- **{c.scope}**: {c.message}")
@@ -97,16 +105,23 @@ def render(versions: list[Version]) -> str:
         assert old.doc is not None and new.doc is not None
         diff = diff_documents(old.doc, new.doc)
         n = sum(c.breaking for c in diff.changes)
-        out.append(f"| {old.label} → {new.label} | {n} | {len(diff.changes) - n} | "
-                   f"{summary(diff)} |")
+        out.append(
+            f"| {old.label} → {new.label} | {n} | {len(diff.changes) - n} | {summary(diff)} |"
+        )
         details += section(old, new, diff)
     invalid = [v for v in versions if v.doc is None]
     if invalid:
         out += ["", "Texts that do not validate (skipped in the comparisons):", ""]
-        out += [f"- {v.file} ({'main' if v.merged else 'pull request'}): {v.error}"
-                for v in invalid]
-    out += ["", "## Pull-request-only texts, against the merged text they started from", "",
-            "| text | base | breaking | compatible | breaking changes |", "|---|---|---|---|---|"]
+        out += [
+            f"- {v.file} ({'main' if v.merged else 'pull request'}): {v.error}" for v in invalid
+        ]
+    out += [
+        "",
+        "## Pull-request-only texts, against the merged text they started from",
+        "",
+        "| text | base | breaking | compatible | breaking changes |",
+        "|---|---|---|---|---|",
+    ]
     for v in versions:
         if v.merged or v.doc is None:
             continue
@@ -114,8 +129,9 @@ def render(versions: list[Version]) -> str:
         assert base.doc is not None
         diff = diff_documents(base.doc, v.doc)
         n = sum(c.breaking for c in diff.changes)
-        out.append(f"| {v.label} | {base.label} | {n} | {len(diff.changes) - n} | "
-                   f"{summary(diff)} |")
+        out.append(
+            f"| {v.label} | {base.label} | {n} | {len(diff.changes) - n} | {summary(diff)} |"
+        )
     out += ["", "## Details of each merged step", "", *details]
     return "\n".join(out).rstrip() + "\n"
 

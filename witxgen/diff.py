@@ -84,8 +84,16 @@ class _Differ:
         self.out = SpecDiff()
         self.renames: dict[str, str] = {}  # old type name → new type name
 
-    def add(self, scope: str, item: str, change: str, breaking: bool, message: str,
-            old: Any = None, new: Any = None) -> None:
+    def add(
+        self,
+        scope: str,
+        item: str,
+        change: str,
+        breaking: bool,
+        message: str,
+        old: Any = None,
+        new: Any = None,
+    ) -> None:
         self.out.changes.append(Change(scope, item, change, breaking, message, old, new))
 
     # ---- structural equality across the two documents -----------------------
@@ -111,14 +119,21 @@ class _Differ:
         if isinstance(a, ir.Record) and isinstance(b, ir.Record):
             return len(a.fields) == len(b.fields) and all(
                 x.name == y.name and self.same(x.type, y.type)
-                for x, y in zip(a.fields, b.fields, strict=True))
+                for x, y in zip(a.fields, b.fields, strict=True)
+            )
         if isinstance(a, ir.Tuple) and isinstance(b, ir.Tuple):
             return len(a.types) == len(b.types) and all(
-                self.same(x, y) for x, y in zip(a.types, b.types, strict=True))
+                self.same(x, y) for x, y in zip(a.types, b.types, strict=True)
+            )
         if isinstance(a, ir.Variant) and isinstance(b, ir.Variant):
-            return a.tag_repr == b.tag_repr and len(a.cases) == len(b.cases) and all(
-                x.name == y.name and x.value == y.value and self.same(x.type, y.type)
-                for x, y in zip(a.cases, b.cases, strict=True))
+            return (
+                a.tag_repr == b.tag_repr
+                and len(a.cases) == len(b.cases)
+                and all(
+                    x.name == y.name and x.value == y.value and self.same(x.type, y.type)
+                    for x, y in zip(a.cases, b.cases, strict=True)
+                )
+            )
         if isinstance(a, ir.Expected) and isinstance(b, ir.Expected):
             return self.same(a.ok, b.ok) and self.same(a.error, b.error)
         return False
@@ -136,21 +151,39 @@ class _Differ:
         for o in removed:
             self.add(f"type {o.name}", "", "removed", True, f"type `{o.name}` was removed")
         for n in added:
-            self.add(f"type {n.name}", "", "added", False,
-                     f"type `{n.name}` was added ({kind_of(n.type)})")
+            self.add(
+                f"type {n.name}",
+                "",
+                "added",
+                False,
+                f"type `{n.name}` was added ({kind_of(n.type)})",
+            )
         for o, n in pairs:
             self.typedef(o, n)
 
     def typedef(self, o: ir.TypeDef, n: ir.TypeDef) -> None:
         scope = f"type {n.name}"
         if o.name != n.name:
-            self.add(scope, "", "renamed", False,
-                     f"type `{o.name}` is now `{n.name}` (same shape; sources need the new name)",
-                     o.name, n.name)
+            self.add(
+                scope,
+                "",
+                "renamed",
+                False,
+                f"type `{o.name}` is now `{n.name}` (same shape; sources need the new name)",
+                o.name,
+                n.name,
+            )
         ot, nt = o.type, n.type
         if kind_of(ot) != kind_of(nt):
-            self.add(scope, "", "changed", True,
-                     f"kind changed from {kind_of(ot)} to {kind_of(nt)}", kind_of(ot), kind_of(nt))
+            self.add(
+                scope,
+                "",
+                "changed",
+                True,
+                f"kind changed from {kind_of(ot)} to {kind_of(nt)}",
+                kind_of(ot),
+                kind_of(nt),
+            )
         elif isinstance(ot, ir.Enum) and isinstance(nt, ir.Enum):
             self.cases(scope, "case", ot.repr, nt.repr, ot.cases, nt.cases, lambda i: i)
         elif isinstance(ot, ir.Flags) and isinstance(nt, ir.Flags):
@@ -160,8 +193,7 @@ class _Differ:
         elif isinstance(ot, ir.Variant) and isinstance(nt, ir.Variant):
             self.variant(scope, ot, nt)
         elif not self.same(ot, nt):
-            self.add(scope, "", "changed", True,
-                     "definition changed", _short(ot), _short(nt))
+            self.add(scope, "", "changed", True, "definition changed", _short(ot), _short(nt))
         self.layout(scope, o.name, n.name)
         self.constants(scope, o, n)
         if o.docs != n.docs:
@@ -171,45 +203,94 @@ class _Differ:
         a = self.old_layouts.of(ir.Ref(old_name))
         b = self.new_layouts.of(ir.Ref(new_name))
         if (a.size, a.align) != (b.size, b.align):
-            self.add(scope, "layout", "layout", True,
-                     f"size/align {a.size}/{a.align} → {b.size}/{b.align}",
-                     [a.size, a.align], [b.size, b.align])
-        if isinstance(a, VariantLayout) and isinstance(b, VariantLayout) and \
-                (a.tag_size, a.payload_offset) != (b.tag_size, b.payload_offset):
-            self.add(scope, "layout", "layout", True,
-                     f"tag size/payload offset {a.tag_size}/{a.payload_offset} → "
-                     f"{b.tag_size}/{b.payload_offset}")
+            self.add(
+                scope,
+                "layout",
+                "layout",
+                True,
+                f"size/align {a.size}/{a.align} → {b.size}/{b.align}",
+                [a.size, a.align],
+                [b.size, b.align],
+            )
+        if (
+            isinstance(a, VariantLayout)
+            and isinstance(b, VariantLayout)
+            and (a.tag_size, a.payload_offset) != (b.tag_size, b.payload_offset)
+        ):
+            self.add(
+                scope,
+                "layout",
+                "layout",
+                True,
+                f"tag size/payload offset {a.tag_size}/{a.payload_offset} → "
+                f"{b.tag_size}/{b.payload_offset}",
+            )
 
-    def cases(self, scope: str, what: str, old_repr: str, new_repr: str,
-              old: Sequence[ir.Case], new: Sequence[ir.Case], value: Callable[[int], int]) -> None:
+    def cases(
+        self,
+        scope: str,
+        what: str,
+        old_repr: str,
+        new_repr: str,
+        old: Sequence[ir.Case],
+        new: Sequence[ir.Case],
+        value: Callable[[int], int],
+    ) -> None:
         if old_repr != new_repr:
-            self.add(scope, "repr", "changed", True, f"repr {old_repr} → {new_repr}",
-                     old_repr, new_repr)
+            self.add(
+                scope, "repr", "changed", True, f"repr {old_repr} → {new_repr}", old_repr, new_repr
+            )
         old_pos = {c.name: i for i, c in enumerate(old)}
         new_pos = {c.name: i for i, c in enumerate(new)}
-        pairs, removed, added = _match(old, new, lambda c: c.name,
-                                       lambda a, b: old_pos[a.name] == new_pos[b.name])
+        pairs, removed, added = _match(
+            old, new, lambda c: c.name, lambda a, b: old_pos[a.name] == new_pos[b.name]
+        )
         for o, n in pairs:
             ov, nv = value(old_pos[o.name]), value(new_pos[n.name])
             if o.name != n.name:
-                self.add(scope, f"{what} {n.name}", "renamed", False,
-                         f"{what} `{o.name}` is now `{n.name}` (value {nv} unchanged)",
-                         o.name, n.name)
+                self.add(
+                    scope,
+                    f"{what} {n.name}",
+                    "renamed",
+                    False,
+                    f"{what} `{o.name}` is now `{n.name}` (value {nv} unchanged)",
+                    o.name,
+                    n.name,
+                )
             if ov != nv:
-                self.add(scope, f"{what} {n.name}", "renumbered", True,
-                         f"{what} `{n.name}` changed value {ov} → {nv}", ov, nv)
+                self.add(
+                    scope,
+                    f"{what} {n.name}",
+                    "renumbered",
+                    True,
+                    f"{what} `{n.name}` changed value {ov} → {nv}",
+                    ov,
+                    nv,
+                )
         for o in removed:
-            self.add(scope, f"{what} {o.name}", "removed", True,
-                     f"{what} `{o.name}` (value {value(old_pos[o.name])}) was removed")
+            self.add(
+                scope,
+                f"{what} {o.name}",
+                "removed",
+                True,
+                f"{what} `{o.name}` (value {value(old_pos[o.name])}) was removed",
+            )
         for n in added:
             at_end = new_pos[n.name] >= len(old)
             where = "at the end" if at_end else "before existing ones, which renumbers them"
-            self.add(scope, f"{what} {n.name}", "added", not at_end,
-                     f"{what} `{n.name}` = {value(new_pos[n.name])} added {where}",
-                     None, value(new_pos[n.name]))
+            self.add(
+                scope,
+                f"{what} {n.name}",
+                "added",
+                not at_end,
+                f"{what} `{n.name}` = {value(new_pos[n.name])} added {where}",
+                None,
+                value(new_pos[n.name]),
+            )
 
-    def record(self, scope: str, old_name: str, new_name: str,
-               ot: ir.Record, nt: ir.Record) -> None:
+    def record(
+        self, scope: str, old_name: str, new_name: str, ot: ir.Record, nt: ir.Record
+    ) -> None:
         a = self.old_layouts.of(ir.Ref(old_name))
         b = self.new_layouts.of(ir.Ref(new_name))
         assert isinstance(a, RecordLayout) and isinstance(b, RecordLayout)
@@ -223,38 +304,76 @@ class _Differ:
         for o, n in pairs:
             item = f"field {n.name}"
             if o.name != n.name:
-                self.add(scope, item, "renamed", False, f"field `{o.name}` is now `{n.name}`",
-                         o.name, n.name)
+                self.add(
+                    scope,
+                    item,
+                    "renamed",
+                    False,
+                    f"field `{o.name}` is now `{n.name}`",
+                    o.name,
+                    n.name,
+                )
             if old_off[o.name] != new_off[n.name]:
-                self.add(scope, item, "layout", True,
-                         f"field `{n.name}` moved from offset {old_off[o.name]} to "
-                         f"{new_off[n.name]}", old_off[o.name], new_off[n.name])
+                self.add(
+                    scope,
+                    item,
+                    "layout",
+                    True,
+                    f"field `{n.name}` moved from offset {old_off[o.name]} to {new_off[n.name]}",
+                    old_off[o.name],
+                    new_off[n.name],
+                )
             if not self.same(o.type, n.type):
-                self.add(scope, item, "changed", True, f"field `{n.name}` changed type",
-                         _short(o.type), _short(n.type))
+                self.add(
+                    scope,
+                    item,
+                    "changed",
+                    True,
+                    f"field `{n.name}` changed type",
+                    _short(o.type),
+                    _short(n.type),
+                )
         for o in removed:
             self.add(scope, f"field {o.name}", "removed", True, f"field `{o.name}` was removed")
         for n in added:
-            self.add(scope, f"field {n.name}", "added", True,
-                     f"field `{n.name}` was added at offset {new_off[n.name]}")
+            self.add(
+                scope,
+                f"field {n.name}",
+                "added",
+                True,
+                f"field `{n.name}` was added at offset {new_off[n.name]}",
+            )
 
     def variant(self, scope: str, ot: ir.Variant, nt: ir.Variant) -> None:
-        pairs, removed, added = _match(ot.cases, nt.cases, lambda c: c.name,
-                                       lambda a, b: a.value == b.value)
+        pairs, removed, added = _match(
+            ot.cases, nt.cases, lambda c: c.name, lambda a, b: a.value == b.value
+        )
         for o, n in pairs:
             item = f"case {n.name}"
             if o.name != n.name:
                 self.add(scope, item, "renamed", False, f"case `{o.name}` is now `{n.name}`")
             if o.value != n.value:
-                self.add(scope, item, "renumbered", True,
-                         f"case `{n.name}` changed tag {o.value} → {n.value}", o.value, n.value)
+                self.add(
+                    scope,
+                    item,
+                    "renumbered",
+                    True,
+                    f"case `{n.name}` changed tag {o.value} → {n.value}",
+                    o.value,
+                    n.value,
+                )
             if not self.same(o.type, n.type):
                 self.add(scope, item, "changed", True, f"case `{n.name}` changed payload")
         for o in removed:
             self.add(scope, f"case {o.name}", "removed", True, f"case `{o.name}` was removed")
         for n in added:
-            self.add(scope, f"case {n.name}", "added", n.value < len(ot.cases),
-                     f"case `{n.name}` = {n.value} was added")
+            self.add(
+                scope,
+                f"case {n.name}",
+                "added",
+                n.value < len(ot.cases),
+                f"case `{n.name}` = {n.value} was added",
+            )
 
     def constants(self, scope: str, o: ir.TypeDef, n: ir.TypeDef) -> None:
         old = {c.name: c.value for c in o.constants}
@@ -265,16 +384,23 @@ class _Differ:
             self.add(scope, f"const {name}", "added", False, f"constant `{name}` was added")
         for name in old.keys() & new.keys():
             if old[name] != new[name]:
-                self.add(scope, f"const {name}", "renumbered", True,
-                         f"constant `{name}` changed value {old[name]} → {new[name]}",
-                         old[name], new[name])
+                self.add(
+                    scope,
+                    f"const {name}",
+                    "renumbered",
+                    True,
+                    f"constant `{name}` changed value {old[name]} → {new[name]}",
+                    old[name],
+                    new[name],
+                )
 
     # ---- modules and functions ------------------------------------------------
 
     def modules(self) -> None:
         single = len(self.old.modules) == len(self.new.modules) == 1
-        pairs, removed, added = _match(self.old.modules, self.new.modules, lambda m: m.name,
-                                       lambda a, b: single)
+        pairs, removed, added = _match(
+            self.old.modules, self.new.modules, lambda m: m.name, lambda a, b: single
+        )
         for o in removed:
             self.add(f"module {o.name}", "", "removed", True, f"module `{o.name}` was removed")
         for n in added:
@@ -282,9 +408,15 @@ class _Differ:
         for om, nm in pairs:
             scope = f"module {nm.name}"
             if om.name != nm.name:
-                self.add(scope, "", "renamed", True,
-                         f"module `{om.name}` is now `{nm.name}`: every import name changes",
-                         om.name, nm.name)
+                self.add(
+                    scope,
+                    "",
+                    "renamed",
+                    True,
+                    f"module `{om.name}` is now `{nm.name}`: every import name changes",
+                    om.name,
+                    nm.name,
+                )
             self.functions(scope, om, nm)
 
     def functions(self, scope: str, om: ir.Module, nm: ir.Module) -> None:
@@ -293,57 +425,105 @@ class _Differ:
             return abi.param_types, abi.results
 
         def similar(a: ir.Function, b: ir.Function) -> bool:
-            return sig(self.old, a) == sig(self.new, b) and len(a.params) == len(b.params) and \
-                all(self.same(x.type, y.type) for x, y in zip(a.params, b.params, strict=True))
+            return (
+                sig(self.old, a) == sig(self.new, b)
+                and len(a.params) == len(b.params)
+                and all(self.same(x.type, y.type) for x, y in zip(a.params, b.params, strict=True))
+            )
 
         pairs, removed, added = _match(om.functions, nm.functions, lambda f: f.name, similar)
         for o in removed:
-            self.add(scope, f"function {o.name}", "removed", True,
-                     f"function `{o.name}` was removed")
+            self.add(
+                scope, f"function {o.name}", "removed", True, f"function `{o.name}` was removed"
+            )
         for n in added:
-            self.add(scope, f"function {n.name}", "added", False,
-                     f"function `{n.name}` was added")
+            self.add(scope, f"function {n.name}", "added", False, f"function `{n.name}` was added")
         for o, n in pairs:
             item = f"function {n.name}"
             if o.name != n.name:
-                self.add(scope, item, "renamed", True,
-                         f"function `{o.name}` is now `{n.name}`: the import name changes",
-                         o.name, n.name)
+                self.add(
+                    scope,
+                    item,
+                    "renamed",
+                    True,
+                    f"function `{o.name}` is now `{n.name}`: the import name changes",
+                    o.name,
+                    n.name,
+                )
             old_sig, new_sig = sig(self.old, o), sig(self.new, n)
             if old_sig != new_sig:
-                self.add(scope, item, "signature", True,
-                         f"`{n.name}`: core signature {_sig_text(*old_sig)} → {_sig_text(*new_sig)}",
-                         _sig_text(*old_sig), _sig_text(*new_sig))
+                self.add(
+                    scope,
+                    item,
+                    "signature",
+                    True,
+                    f"`{n.name}`: core signature {_sig_text(*old_sig)} → {_sig_text(*new_sig)}",
+                    _sig_text(*old_sig),
+                    _sig_text(*new_sig),
+                )
             self.params(scope, n.name, "param", o.params, n.params)
             self.params(scope, n.name, "result", o.results, n.results)
             if o.docs != n.docs:
                 self.add(scope, item, "docs", False, f"documentation of `{n.name}` changed")
 
-    def params(self, scope: str, func: str, what: str,
-               old: Sequence[ir.Param], new: Sequence[ir.Param]) -> None:
+    def params(
+        self, scope: str, func: str, what: str, old: Sequence[ir.Param], new: Sequence[ir.Param]
+    ) -> None:
         item = f"function {func}"
         old_pos = {p.name: i for i, p in enumerate(old)}
         new_pos = {p.name: i for i, p in enumerate(new)}
         pairs, removed, added = _match(
-            old, new, lambda p: p.name,
-            lambda a, b: old_pos[a.name] == new_pos[b.name] and self.same(a.type, b.type))
+            old,
+            new,
+            lambda p: p.name,
+            lambda a, b: old_pos[a.name] == new_pos[b.name] and self.same(a.type, b.type),
+        )
         for o, n in pairs:
             if o.name != n.name:
-                self.add(scope, f"{item} {what} {n.name}", "renamed", False,
-                         f"`{func}`: {what} `{o.name}` is now `{n.name}`", o.name, n.name)
+                self.add(
+                    scope,
+                    f"{item} {what} {n.name}",
+                    "renamed",
+                    False,
+                    f"`{func}`: {what} `{o.name}` is now `{n.name}`",
+                    o.name,
+                    n.name,
+                )
             if not self.same(o.type, n.type):
-                self.add(scope, f"{item} {what} {n.name}", "changed", True,
-                         f"`{func}`: {what} `{n.name}` changed type", _short(o.type), _short(n.type))
+                self.add(
+                    scope,
+                    f"{item} {what} {n.name}",
+                    "changed",
+                    True,
+                    f"`{func}`: {what} `{n.name}` changed type",
+                    _short(o.type),
+                    _short(n.type),
+                )
             elif old_pos[o.name] != new_pos[n.name]:
-                self.add(scope, f"{item} {what} {n.name}", "changed", True,
-                         f"`{func}`: {what} `{n.name}` moved from position {old_pos[o.name]} to "
-                         f"{new_pos[n.name]}")
+                self.add(
+                    scope,
+                    f"{item} {what} {n.name}",
+                    "changed",
+                    True,
+                    f"`{func}`: {what} `{n.name}` moved from position {old_pos[o.name]} to "
+                    f"{new_pos[n.name]}",
+                )
         for o in removed:
-            self.add(scope, f"{item} {what} {o.name}", "removed", True,
-                     f"`{func}`: {what} `{o.name}` was removed")
+            self.add(
+                scope,
+                f"{item} {what} {o.name}",
+                "removed",
+                True,
+                f"`{func}`: {what} `{o.name}` was removed",
+            )
         for n in added:
-            self.add(scope, f"{item} {what} {n.name}", "added", True,
-                     f"`{func}`: {what} `{n.name}` was added")
+            self.add(
+                scope,
+                f"{item} {what} {n.name}",
+                "added",
+                True,
+                f"`{func}`: {what} `{n.name}` was added",
+            )
 
 
 def _short(ty: ir.Type) -> str:
