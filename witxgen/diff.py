@@ -65,15 +65,15 @@ def _match(
     removed = [o for o in old if name(o) not in new_by_name]
     added = [n for n in new if name(n) not in paired_new]
     new_index = {name(n): i for i, n in enumerate(new)}
+    old_index = {name(o): i for i, o in enumerate(old)}
     for o in list(removed):
-        i = list(old).index(o)
+        i = old_index[name(o)]
         same_pos = [a for a in added if new_index[name(a)] == i and similar(o, a)]
-        same_shape = [a for a in added if similar(o, a)]
-        pick = (same_pos or same_shape or [None])[0]
-        if pick is not None:
-            pairs.append((o, pick))
+        candidates = same_pos or [a for a in added if similar(o, a)]
+        if candidates:
+            pairs.append((o, candidates[0]))
             removed.remove(o)
-            added.remove(pick)
+            added.remove(candidates[0])
     return pairs, removed, added
 
 
