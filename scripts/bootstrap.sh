@@ -5,6 +5,7 @@
 #      (Rust → wasm32, clang-14 + wasi-libc for C, wabt). apt runs only when one is missing.
 #   2. A virtualenv .venv in the repo with `pip install -e '.[test,runtime]'`; redone only
 #      when pyproject.toml changed since the last install (or the venv is broken).
+#   3. node_modules/ from package-lock.json (AssemblyScript 0.28 + WASI shim).
 # Environment: PYTHON (default python3) picks the interpreter for the venv.
 set -euo pipefail
 
@@ -23,6 +24,11 @@ say() { printf 'bootstrap: %s\n' "$*"; }
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = "installed" ]
 }
+
+# The AssemblyScript toolchain comes from npm; Debian's nodejs/npm serve when no npm is here.
+if ! command -v npm >/dev/null 2>&1; then
+    APT_PACKAGES+=(nodejs npm)
+fi
 
 # Debian's own python3 ships `venv` without ensurepip; that lives in python3-venv.
 if ! "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1; then
@@ -85,3 +91,6 @@ else
     printf '%s\n' "$want_stamp" >"$STAMP"
     say ".venv ready"
 fi
+
+# --- 3. Node packages (AssemblyScript guests) ---------------------------------------------
+bash "$REPO/scripts/install-node-deps.sh"

@@ -101,7 +101,18 @@ def function_abi(doc: ir.Document, func: ir.Function) -> FunctionAbi:
                 outs = list(ok.types) if isinstance(ok, ir.Tuple) else [ty.ok]
         else:
             results = (core_type(doc, ty),)
-    used = {p.name for p in params}
+    used: set[str] = set()
+    params = [_unique(p, used) for p in params]
     for i, out in enumerate(outs):
         params.append(CoreParam(_out_name(out, used), "i32", "out", func.results[0].name, i))
     return FunctionAbi(func.name, tuple(params), results, error, tuple(outs))
+
+
+def _unique(param: CoreParam, used: set[str]) -> CoreParam:
+    """Core names must differ even when witx names collide (a list `$x` next to `$x_ptr`)."""
+    name, i = param.name, 1
+    while name in used:
+        i += 1
+        name = f"{param.name}{i}"
+    used.add(name)
+    return CoreParam(name, param.type, param.role, param.source, param.index)
