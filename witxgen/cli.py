@@ -110,6 +110,29 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
 
+    run = sub.add_parser(
+        "run", help="run a WASI command module with wasi-nn on OpenVINO",
+        description="Run GUEST.wasm (a WASI command) with WASI and wasi-nn imports; wasi-nn "
+                    "runs on OpenVINO in this process. The guest's exit code becomes ours; a "
+                    "trap exits 134 with a one-line reason. Compiled modules are cached in "
+                    "~/.cache/witxgen/modules (WITXGEN_NO_CACHE=1 disables it).",
+        epilog="Example: witxgen run --dir images --nn-graph openvino::examples/digits/model "
+               "guest.wasm images/digit-3-0.pgm")
+    run.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
+                     help="preopen a host directory (as GUEST, default the same path)")
+    run.add_argument("--env", action="append", default=[], metavar="K=V",
+                     help="set an environment variable for the guest")
+    run.add_argument("--nn-graph", action="append", default=[], metavar="ENC::DIR",
+                     help="make DIR's model loadable by name (DIR's last component); ENC is "
+                          "openvino (model.xml + model.bin), onnx (model.onnx) or "
+                          "tensorflowlite (model.tflite)")
+    run.add_argument("--precision", choices=["f32", "auto"], default="f32",
+                     help="f32: exact f32 inference (default); auto: OpenVINO's default, which "
+                          "is bf16 on CPUs that support it")
+    run.add_argument("wasm", metavar="GUEST.wasm")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                     help="arguments passed to the guest")
+
     sub.add_parser("targets", help="list the code-generation targets",
                    description="List the targets `generate -t` accepts.")
     return parser
@@ -199,6 +222,51 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_BREAKING if result.breaking else EXIT_OK
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    def pair(text: str, sep: str, what: str) -> tuple[str, str]:
+        left, found, right = text.partition(sep)
+        if not left or (sep == "=" and not found):
+            raise ValueError(f"{what} {text!r}: expected {what.upper()}")
+        return left, right if found else left
+
+    try:
+        dirs = [pair(d, "::", "--dir") for d in args.dir]
+        env = [pair(e, "=", "--env") for e in args.env]
+        for spec in args.nn_graph:
+            if "::" not in spec:
+                raise ValueError(f"--nn-graph {spec!r}: expected ENCODING::DIR")
+    except ValueError as exc:
+        print(f"witxgen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    wasm = Path(args.wasm)
+    if not wasm.is_file():
+        print(f"witxgen: error: {wasm}: no such file", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        from witxgen_runtime import NnError, RunConfig, run_wasi
+    except ImportError as exc:
+        print(f"witxgen: error: the runtime is not installed ({exc}); "
+              "install witxgen[runtime]", file=sys.stderr)
+        return EXIT_INVALID
+    import wasmtime
+
+    config = RunConfig(args=args.args, env=env, dirs=dirs, nn_graphs=args.nn_graph,
+                       precision=args.precision)
+    try:
+        result = run_wasi(wasm, config)
+    except NnError as exc:  # a --nn-graph that cannot be registered
+        print(f"witxgen: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except wasmtime.WasmtimeError as exc:  # not a valid module, or it fails to link
+        print(f"witxgen: error: {wasm}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_INVALID
+    if result.trap is not None:
+        print(f"witxgen: {wasm.name}: trap: {result.trap}", file=sys.stderr)
+    return int(result.exit_code)
+
+
 def _cmd_targets(args: argparse.Namespace) -> int:
     from .targets import REGISTRY
 
@@ -209,7 +277,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": _cmd_check, "abi": _cmd_abi, "fmt": _cmd_fmt, "generate": _cmd_generate,
-            "diff": _cmd_diff, "targets": _cmd_targets}
+            "diff": _cmd_diff, "run": _cmd_run, "targets": _cmd_targets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

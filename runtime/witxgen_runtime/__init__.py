@@ -12,7 +12,10 @@ from .backend import (
     detect_encoding,
 )
 from .errors import ERROR_CODES, ErrorRecord, NnError
+from .host import add_wasi_nn
 from .limits import Limits
+from .nn import OpenVinoNn
+from .run import RunConfig, RunResult, run_wasi
 
 __all__ = [
     "ENCODINGS",
@@ -25,6 +28,11 @@ __all__ = [
     "Limits",
     "NnError",
     "OpenVinoBackend",
+    "OpenVinoNn",
+    "RunConfig",
+    "RunResult",
+    "add_wasi_nn",
+    "run_wasi",
     "OutputInfo",
     "PortInfo",
     "detect_encoding",
