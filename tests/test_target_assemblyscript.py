@@ -10,7 +10,6 @@ import importlib.util
 import os
 import re
 import shutil
-import struct
 import subprocess
 from pathlib import Path
 
@@ -619,43 +618,17 @@ def test_scenario_guest_imports(guest: Path) -> None:
 
 @pytest.mark.slow
 def test_scenario_guest_runs(guest: Path) -> None:
-    from guest_harness import run_guest
-    from nn_fake_host import InputRecord, LoadCall
+    from scenario_checks import assert_scenario_passes
 
-    run = run_guest(guest)
-    assert run.exit_code == 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}"
-    assert run.stdout.splitlines()[-1] == "PASS"
-    host = run.host
-    assert host.loads == [
-        LoadCall([b"<xml/>", b"\x01\x02\x03"], 0, 0),  # step 1
-        LoadCall([b"<xml/>"], 0, 0),  # step 2
-        LoadCall([b"a", b"b"], 1, 0),  # step 3: onnx
-        LoadCall([b"a", b"b"], 0, 2),  # step 4: tpu
-    ]
-    assert host.names == [b"add1", b"nope"]
-    assert host.graphs_issued == [1, 2]
-    assert host.contexts_issued == [100]
-    assert host.inputs == [InputRecord(100, [1, 4], 1, struct.pack("<4f", 1.0, 2.0, 3.0, 4.0))]
-    assert host.calls == [
-        "load", "load", "load", "load", "load_by_name", "load_by_name",
-        "init_execution_context", "init_execution_context", "set_input", "set_input",
-        "get_output", "compute", "get_output", "get_output", "get_output",
-    ]
+    assert_scenario_passes(guest)
 
 
 @pytest.mark.slow
 def test_scenario_guest_reports_a_mismatch(guest: Path) -> None:
     """The guest checks what comes back: a host that knows no names fails it at step 5."""
-    from guest_harness import run_guest
-    from nn_fake_host import FakeNn
-    from witxgen_host.wasi_ephemeral_nn import Graph, NnErrno, NnErrnoError
+    from scenario_checks import run_against_host_without_names
 
-    class NoNames(FakeNn):
-        def load_by_name(self, name: str) -> Graph:
-            raise NnErrnoError(NnErrno.NOT_FOUND, "this host knows no names")
-
-    run = run_guest(guest, host=NoNames())
-    assert run.exit_code == 1
+    run = run_against_host_without_names(guest)
     assert run.stdout.splitlines()[-1] == "FAIL step 5: errno 8, expected 0"
 
 
