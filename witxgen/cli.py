@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "trap exits 134 with a one-line reason. Compiled modules are cached in "
                     "~/.cache/witxgen/modules (WITXGEN_NO_CACHE=1 disables it).",
         epilog="Example: witxgen run --dir images --nn-graph openvino::examples/digits/model "
-               "guest.wasm images/digit-3-0.pgm")
+               "guest.wasm images/digit-3-2.pgm")
     run.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
                      help="preopen a host directory (as GUEST, default the same path)")
     run.add_argument("--env", action="append", default=[], metavar="K=V",
