@@ -215,6 +215,8 @@ def exercise_source(target: AssemblyScriptTarget, module: ir.Module | None, stem
     for d in decls:
         for c in d.consts:
             body.append(f"__h.use<{d.name}>({d.name}.{c.name});")
+        if d.kind == "enum" and d.consts:
+            body.append(f"__h.use<string>({d.name}.name(__h.dflt<{d.name}>()));")
         if d.kind not in ("record", "variant"):
             body.append(f"__h.use(__h.dflt<{d.name}>());")
             continue
@@ -315,7 +317,13 @@ def test_wasi_nn_api_shape() -> None:
         "export type Graph = u32;",
         "@unmanaged export class Tensor {",
         "  type: TensorType;",
-        "  setData(v: TensorData): void {",
+        "  setData(v: ArrayBufferView): void {",
+        "    this.dataLen = <u32>v.byteLength;",
+        "  setDimensions(v: TensorDimensions): void {",
+        "  export function name(value: NnErrno): string {",
+        '      case 7: return "too_large";',
+        '      default: return "unknown";',
+        "  export function name(value: TensorType): string {",
         '  @external("wasi_ephemeral_nn", "load")',
         "  export declare function load(builder_ptr: u32, builder_len: u32, encoding: u32, "
         "target: u32, graph_out_ptr: u32): u32;",
@@ -629,7 +637,8 @@ def test_scenario_guest_reports_a_mismatch(guest: Path) -> None:
     from scenario_checks import run_against_host_without_names
 
     run = run_against_host_without_names(guest)
-    assert run.stdout.splitlines()[-1] == "FAIL step 5: errno 8, expected 0"
+    assert run.stdout.splitlines()[-1] == (
+        "FAIL step 5: errno 8 (not_found), expected 0 (success)")  # NnErrno.name
 
 
 INSTALL = REPO / "scripts" / "install-node-deps.sh"

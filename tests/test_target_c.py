@@ -213,6 +213,12 @@ def test_wasi_nn_header_shape() -> None:
         '    __import_module__("wasi_ephemeral_nn"),\n    __import_name__("load")));',
         "    const wasi_nn_graph_builder_t *builder,\n    size_t builder_len,",
         "    const wasi_nn_tensor_t *tensor\n) {",
+        "static inline const char *wasi_nn_nn_errno_name(wasi_nn_nn_errno_t value) {",
+        '    case WASI_NN_NN_ERRNO_TOO_LARGE: return "too_large";',
+        '    default: return "unknown";',
+        "static inline const char *wasi_nn_tensor_type_name(wasi_nn_tensor_type_t value) {",
+        "static inline const char *wasi_nn_graph_encoding_name(",
+        "static inline const char *wasi_nn_execution_target_name(",
     ]:
         assert line in text
 
@@ -237,8 +243,24 @@ def test_tricky_names(tmp_path: Path) -> None:
         " * Odd *\\/ docs /\\* here.", '    __import_name__("with\\"quote")));',
         "wasi_odd_names_with_dash_and_dot(", "    size_t s_len,\n    uint32_t s_len_\n",
         "(int32_t)(uint8_t)c8", "    wasi_odd_list_u8_2_t *result2_out_ptr\n",
+        "static inline const char *wasi_odd_e64_name(wasi_odd_e64_t value) {",
+        '    case WASI_ODD_E32_2BIG: return "2big";',
+        # A payload-less variant without a tag enum has its own constants and names.
+        "static inline const char *wasi_odd_plain_name(wasi_odd_plain_t value) {",
     ]:
         assert line in text, line
+    assert "wasi_odd_small_name" not in text  # flags have no name function
+    assert "wasi_odd_u_name" not in text  # a union: its tag enum (e32) has the names
+
+
+def test_name_function_gives_way_to_a_wrapper() -> None:
+    """A witx function `e_name` keeps `m_e_name`; the enum's name function moves aside."""
+    doc = load_text(
+        '(typename $e (enum (@witx tag u8) $a $b))'
+        '(module $m (import "memory" (memory)) (@interface func (export "e_name")))', "m.witx")
+    _, text = header_of(doc)
+    assert "static inline void m_e_name(void) {" in text
+    assert "static inline const char *m_e_name_(m_e_t value) {" in text
 
 
 def test_several_modules_share_one_header(tmp_path: Path) -> None:
@@ -468,3 +490,38 @@ def test_preview1_smoke_guest_runs(clang: list[str], tmp_path: Path) -> None:
     assert exit_.value.code == 7, stdout
     assert stdout == "preview1 ok\n"
     assert (sandbox / "out.txt").read_text() == "written through witxgen\n"
+
+
+NAMES_GUEST = r"""
+#include <stdio.h>
+#include "wasi_ephemeral_nn.h"
+
+int main(void) {
+    printf("%s|%s|%s|%s|%s|%s\n", wasi_nn_nn_errno_name(7), wasi_nn_nn_errno_name(0),
+           wasi_nn_nn_errno_name(9), wasi_nn_nn_errno_name(WASI_NN_NN_ERRNO_NOT_FOUND),
+           wasi_nn_tensor_type_name(WASI_NN_TENSOR_TYPE_F32),
+           wasi_nn_graph_encoding_name(200));
+    return 0;
+}
+"""
+
+
+def test_enum_name_functions_run(clang: list[str], tmp_path: Path) -> None:
+    """The generated name functions under wasmtime: case names, "unknown" past the last."""
+    require(importlib.util.find_spec("wasmtime") is not None, "wasmtime-py is not installed")
+    import wasmtime
+
+    (tmp_path / "names.c").write_text(NAMES_GUEST)
+    wasm = build_guest(clang, tmp_path / "names.c", GENERATED, tmp_path / "names.wasm")
+    config = wasmtime.WasiConfig()
+    config.stdout_file = str(tmp_path / "stdout.txt")
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    store.set_wasi(config)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(wasm)))
+    start: Any = instance.exports(store)["_start"]
+    start(store)
+    assert (tmp_path / "stdout.txt").read_text() == (
+        "too_large|success|unknown|not_found|f32|unknown\n")

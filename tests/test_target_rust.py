@@ -21,7 +21,7 @@ from witxgen.generate import render_targets
 from witxgen.layout import Layouts, RecordLayout, VariantLayout
 from witxgen.loader import load_document
 from witxgen.targets import GenerateOptions
-from witxgen.targets.rust import RustTarget
+from witxgen.targets.rust import RustTarget, buffer_pairs
 
 PREVIEW1 = WITX / "wasi" / "preview1" / "wasi_snapshot_preview1.witx"
 GUEST = REPO / "tests" / "guests" / "rust" / "scenario.rs"
@@ -68,6 +68,7 @@ EDGE_WITX = """
 (@witx const $filesize $max 18446744073709551615)
 (typename $signed s32)
 (@witx const $signed $neg -5)
+(typename $byte_ptr (@witx pointer u8))
 
 (module $edge_cases
   (import "memory" (memory))
@@ -103,6 +104,22 @@ EDGE_WITX = """
   (@interface func (export "bye") (param $code u32) (@witx noreturn))
   (@interface func (export "record_param") (param $o $outer) (param $p $pair)
     (result $error (expected $outer (error $errno))))
+  ;;; Output buffers: (pointer to a byte, its size) pairs get a safe `_into` variant.
+  (@interface func (export "buffers")
+    (param $a (@witx pointer u8)) (param $a_len u8)
+    (param $b (@witx pointer (@witx char8))) (param $b_size s32)
+    (param $c $byte_ptr) (param $c_max_size $filesize)
+    (param $flag bool)
+    (param $d (@witx pointer u8)) (param $dmax_len (@witx usize))
+    (result $error (expected u32 (error $errno))))
+  (@interface func (export "buffers_into") (param $x u32))
+  (@interface func (export "not_buffers")
+    (param $in (@witx const_pointer u8)) (param $in_len u32)
+    (param $out (@witx pointer u8)) (param $count u32)
+    (param $w (@witx pointer u16)) (param $w_len u32)
+    (param $f (@witx pointer u8)) (param $f_len f32))
+  (@interface func (export "buffer_and_pointer")
+    (param $buf (@witx pointer u8)) (param $buf_len u32) (param $p (@witx pointer u32)))
 )
 """.format(
     big_cases=" ".join(f"$c{i}" for i in range(256)),
@@ -205,6 +222,11 @@ def test_wasi_nn_api_shape() -> None:
         "pub unsafe fn get_output( context: GraphExecutionContext, index: u32, "
         "out_buffer: *mut u8, out_buffer_max_size: BufferSize, ) "
         "-> ::core::result::Result<BufferSize, NnErrno>",
+        "pub fn get_output_into( context: GraphExecutionContext, index: u32, "
+        "out_buffer: &mut [u8], ) -> ::core::result::Result<BufferSize, NnErrno>",
+        "self::get_output( context, index, out_buffer.as_mut_ptr(), "
+        "out_buffer.len().min(u32::MAX as usize) as u32, )",
+        "/// See [`get_output_into`] for a safe variant that takes a slice.",
         "impl ::core::fmt::Display for NnErrno",
         "const _: () = assert!(::core::mem::size_of::<Tensor<'static>>() == 20);",
         "/// Handle to a model the host has loaded and is ready to run.",
@@ -288,8 +310,38 @@ def test_edge_case_names(tmp_path: Path) -> None:
         "#[allow(unreachable_patterns)] _ =>",  # all 256 u8 values are cases
         "pub union MixedPayload<'a> {",
         "pub tag: Tag3,",
+        # The buffer pattern: every integer width saturates; `buffers_into` is taken.
+        "pub fn buffers_into(x: u32)",
+        "pub fn buffers_into2( a: &mut [u8], b: &mut [u8], c: &mut [u8], flag: bool, "
+        "d: &mut [u8], ) -> ::core::result::Result<u32, Errno>",
+        "a.len().min(u8::MAX as usize) as u8,",
+        "b.len().min(i32::MAX as usize) as i32,",
+        "c.len() as u64,",
+        "d.len(), )",
     ]:
         assert expected in flat, expected
+    assert "pub fn not_buffers_into" not in flat  # const, unsuffixed, u16, f32: no pairs
+    assert "pub fn buffer_and_pointer_into" not in flat  # another raw pointer stays: unsafe
+
+
+@pytest.mark.parametrize("spec, expected", [
+    (SPEC, {"get_output": [("out_buffer", "out_buffer_max_size")]}),
+    (PREVIEW1, {"fd_prestat_dir_name": [("path", "path_len")],
+                "fd_readdir": [("buf", "buf_len")],
+                "path_readlink": [("buf", "buf_len")],
+                "random_get": [("buf", "buf_len")]}),
+], ids=["wasi-nn", "preview1"])
+def test_buffer_pairs(spec: Path, expected: dict[str, list[tuple[str, str]]]) -> None:
+    """The (pointer u8, size) rule finds exactly the output buffers of the real specs
+    (preview1's args_get/environ_get buffers have no size param, so they stay unsafe)."""
+    require(spec.is_file(), f"{spec} not found")
+    doc = load_document(spec)
+    found = {}
+    for func in doc.modules[0].functions:
+        pairs = buffer_pairs(doc, func)
+        if pairs:
+            found[func.name] = [(func.params[i].name, func.params[j].name) for i, j in pairs]
+    assert found == expected
 
 
 def test_unrepresentable_name_clash_is_reported(tmp_path: Path) -> None:
@@ -468,3 +520,59 @@ def test_scenario_guest_reports_a_mismatch(guest: Path) -> None:
 
     run = run_against_host_without_names(guest)
     assert run.stdout.splitlines()[-1] == "FAIL step 5: expected Ok, got Err(not_found)"
+
+
+PREVIEW1_GUEST = r"""
+#[allow(dead_code)]
+#[path = "{module}"]
+mod p1;
+
+fn main() {{
+    // A buffer the size the host asks for, filled through the safe variant.
+    let mut buf = [0u8; 64];
+    p1::random_get_into(&mut buf).unwrap();
+    let zeros = buf.iter().filter(|&&b| b == 0).count();
+    println!("random {{}}", if zeros < 32 {{ "ok" }} else {{ "all zero?" }});
+    let mut empty = [0u8; 0];
+    println!("random_empty {{:?}}", p1::random_get_into(&mut empty).map_err(|e| e.name()));
+    let mut name = [0u8; 8];
+    let named = p1::fd_prestat_dir_name_into(p1::Fd(3), &mut name).map_err(|e| e.name());
+    println!("dir_name {{:?}} {{}}", named, String::from_utf8_lossy(&name));
+    let mut small = [0u8; 2];
+    let short = p1::fd_prestat_dir_name_into(p1::Fd(3), &mut small).map_err(|e| e.name());
+    println!("dir_name_small {{:?}}", short);
+}}
+"""
+
+
+@pytest.mark.slow
+def test_preview1_slice_variants_run(tmp_path: Path) -> None:
+    """`random_get_into` and `fd_prestat_dir_name_into` against wasmtime's real WASI."""
+    toolchain()
+    wasmtime = pytest.importorskip("wasmtime")
+    require(PREVIEW1.is_file(), f"{PREVIEW1} not found")
+    (module_file,) = generate(load_document(PREVIEW1), tmp_path / "gen")
+    source = tmp_path / "p1_guest.rs"
+    source.write_text(PREVIEW1_GUEST.format(module=module_file), "utf-8")
+    wasm = tmp_path / "p1_guest.wasm"
+    rustc(source, wasm, crate_type="bin")
+
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    engine = wasmtime.Engine()
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    store = wasmtime.Store(engine)
+    config = wasmtime.WasiConfig()
+    config.preopen_dir(str(sandbox), "/sandbox")
+    stdout = tmp_path / "stdout.txt"
+    config.stdout_file = str(stdout)
+    store.set_wasi(config)
+    instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(wasm)))
+    instance.exports(store)["_start"](store)
+    assert stdout.read_text().splitlines() == [
+        "random ok",
+        "random_empty Ok(())",
+        "dir_name Ok(()) /sandbox",
+        "dir_name_small Err(\"nametoolong\")",
+    ]

@@ -83,6 +83,25 @@ _Static_assert(_Alignof(wasi_nn_nn_errno_t) == 2, "witx calculated align");
 #define WASI_NN_NN_ERRNO_NOT_FOUND (UINT16_C(8))
 
 /**
+ * The witx name of a `wasi_nn_nn_errno_t` value ("success", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_nn_nn_errno_name(wasi_nn_nn_errno_t value) {
+    switch (value) {
+    case WASI_NN_NN_ERRNO_SUCCESS: return "success";
+    case WASI_NN_NN_ERRNO_INVALID_ARGUMENT: return "invalid_argument";
+    case WASI_NN_NN_ERRNO_INVALID_ENCODING: return "invalid_encoding";
+    case WASI_NN_NN_ERRNO_MISSING_MEMORY: return "missing_memory";
+    case WASI_NN_NN_ERRNO_BUSY: return "busy";
+    case WASI_NN_NN_ERRNO_RUNTIME_ERROR: return "runtime_error";
+    case WASI_NN_NN_ERRNO_UNSUPPORTED_OPERATION: return "unsupported_operation";
+    case WASI_NN_NN_ERRNO_TOO_LARGE: return "too_large";
+    case WASI_NN_NN_ERRNO_NOT_FOUND: return "not_found";
+    default: return "unknown";
+    }
+}
+
+/**
  * Shape of a tensor: one u32 per dimension giving its size, listed in
  * row-major order (outermost dimension first, innermost last).
  *
@@ -135,6 +154,22 @@ _Static_assert(_Alignof(wasi_nn_tensor_type_t) == 1, "witx calculated align");
  * 5: signed 64-bit integer; 8 bytes per element.
  */
 #define WASI_NN_TENSOR_TYPE_I64 (UINT8_C(5))
+
+/**
+ * The witx name of a `wasi_nn_tensor_type_t` value ("f16", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_nn_tensor_type_name(wasi_nn_tensor_type_t value) {
+    switch (value) {
+    case WASI_NN_TENSOR_TYPE_F16: return "f16";
+    case WASI_NN_TENSOR_TYPE_F32: return "f32";
+    case WASI_NN_TENSOR_TYPE_F64: return "f64";
+    case WASI_NN_TENSOR_TYPE_U8: return "u8";
+    case WASI_NN_TENSOR_TYPE_I32: return "i32";
+    case WASI_NN_TENSOR_TYPE_I64: return "i64";
+    default: return "unknown";
+    }
+}
 
 /**
  * Raw bytes of a tensor's elements, laid out in row-major order.
@@ -268,6 +303,22 @@ _Static_assert(_Alignof(wasi_nn_graph_encoding_t) == 1, "witx calculated align")
 #define WASI_NN_GRAPH_ENCODING_AUTODETECT (UINT8_C(5))
 
 /**
+ * The witx name of a `wasi_nn_graph_encoding_t` value ("openvino", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_nn_graph_encoding_name(wasi_nn_graph_encoding_t value) {
+    switch (value) {
+    case WASI_NN_GRAPH_ENCODING_OPENVINO: return "openvino";
+    case WASI_NN_GRAPH_ENCODING_ONNX: return "onnx";
+    case WASI_NN_GRAPH_ENCODING_TENSORFLOW: return "tensorflow";
+    case WASI_NN_GRAPH_ENCODING_PYTORCH: return "pytorch";
+    case WASI_NN_GRAPH_ENCODING_TENSORFLOWLITE: return "tensorflowlite";
+    case WASI_NN_GRAPH_ENCODING_AUTODETECT: return "autodetect";
+    default: return "unknown";
+    }
+}
+
+/**
  * Kind of device the model should run on. Stored as a u8; values follow
  * case order, starting at 0 for cpu.
  *
@@ -289,6 +340,19 @@ _Static_assert(_Alignof(wasi_nn_execution_target_t) == 1, "witx calculated align
  * 2: run on a TPU or similar tensor accelerator.
  */
 #define WASI_NN_EXECUTION_TARGET_TPU (UINT8_C(2))
+
+/**
+ * The witx name of a `wasi_nn_execution_target_t` value ("cpu", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_nn_execution_target_name(wasi_nn_execution_target_t value) {
+    switch (value) {
+    case WASI_NN_EXECUTION_TARGET_CPU: return "cpu";
+    case WASI_NN_EXECUTION_TARGET_GPU: return "gpu";
+    case WASI_NN_EXECUTION_TARGET_TPU: return "tpu";
+    default: return "unknown";
+    }
+}
 
 /**
  * Handle to one inference session on a graph: it holds the inputs that have

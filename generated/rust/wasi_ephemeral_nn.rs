@@ -682,6 +682,8 @@ pub fn set_input(
 /// # Safety
 /// The host follows the raw pointers passed in: each must be valid for
 /// what the call reads or writes through it.
+///
+/// See [`get_output_into`] for a safe variant that takes a slice.
 pub unsafe fn get_output(
     context: GraphExecutionContext,
     index: u32,
@@ -700,6 +702,37 @@ pub unsafe fn get_output(
         ::core::result::Result::Ok(__out0.assume_init())
     } else {
         ::core::result::Result::Err(NnErrno(__ret as u16))
+    }
+}
+
+/// Copy one output of the last compute into a buffer owned by the caller.
+/// If the buffer is too small the call fails with too_large and writes
+/// nothing.
+///
+/// Safe variant of [`get_output`]: each output buffer is a `&mut [u8]`, so the host
+/// writes only into the slice (`out_buffer.len()` is passed as `out_buffer_max_size`).
+///
+/// # Parameters
+/// * `context`: Context whose compute produced the output.
+/// * `index`: Zero-based position of the model output to read.
+/// * `out_buffer`: Start of the guest memory area the output bytes are written to.
+///
+/// # Returns
+/// How many bytes were written, or an error.
+pub fn get_output_into(
+    context: GraphExecutionContext,
+    index: u32,
+    out_buffer: &mut [u8],
+) -> ::core::result::Result<BufferSize, NnErrno> {
+    // SAFETY: each pointer comes from a live `&mut [u8]` and goes with that slice's length
+    // (or less), so the host writes only into memory the caller lent it.
+    unsafe {
+        self::get_output(
+            context,
+            index,
+            out_buffer.as_mut_ptr(),
+            out_buffer.len().min(u32::MAX as usize) as u32,
+        )
     }
 }
 

@@ -11,14 +11,22 @@ Output (for asc 0.28 with `@assemblyscript/wasi-shim`):
   directly, because a witx function called `load` would shadow it in that file.
 
 Type shapes: enums, flags and payload-less variants are `type X = <repr>` plus a namespace
-of `@inline` constants (so record fields keep the witx width); handles are `u32` aliases;
+of `@inline` constants (so record fields keep the witx width); an enum's namespace also has
+`name(value: X): string`, the witx name of a case or "unknown" (`NnErrno.name(e)`, like
+Rust's Display; constants are UPPER_CASE, so `name` never clashes); handles are `u32` aliases;
 records, tuples, variants and expecteds are `@unmanaged` classes laid out byte for byte as
 layout.py says (padding fields fill gaps, nested structs are views at their offset), and
 each class is followed by compile-time `offsetof` checks that stop asc if the layouts differ.
+
+Bytes in: a `list u8` (or `char8`) record field's setter and a wrapper param of that type
+take any `ArrayBufferView` (Uint8Array, Float32Array, DataView, ...) and pass its bytes, so a
+guest hands over a Float32Array without `Uint8Array.wrap(f32.buffer)`. The type aliases
+(`TensorData = Uint8Array`) stay as they are.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +91,7 @@ class Const:
     name: str
     value: str
     docs: str = ""
+    witx: str = ""  # enum case: its witx name, for the name function
 
 
 @dataclass
@@ -284,6 +293,18 @@ class AssemblyScriptTarget(Target):
             return "list"
         return "struct"
 
+    def byte_list(self, ty: ir.Type) -> bool:
+        """A list of u8/char8: passed from any ArrayBufferView, by its bytes."""
+        ty = self.resolve(ty)
+        if not isinstance(ty, ir.List):
+            return False
+        el = self.resolve(ty.element)
+        return isinstance(el, ir.Builtin) and el.name in ("u8", "char8")
+
+    def param_type(self, ty: ir.Type) -> str:
+        """What a wrapper param (or a record setter) of type `ty` accepts."""
+        return "ArrayBufferView" if self.byte_list(ty) else self.spell(ty)
+
     def direct_list(self, ty: ir.Type) -> bool:
         """A list whose AssemblyScript value already holds the elements in witx layout."""
         ty = self.resolve(ty)
@@ -309,7 +330,7 @@ class AssemblyScriptTarget(Target):
         kind = "alias"
         target = ""
         if isinstance(body, ir.Enum):
-            consts = [Const(unique(upper(c.name), used), literal(i), c.docs)
+            consts = [Const(unique(upper(c.name), used), literal(i), c.docs, c.name)
                       for i, c in enumerate(body.cases)]
             kind, target = "enum", BUILTINS[body.repr]
         elif isinstance(body, ir.Flags):
@@ -317,7 +338,7 @@ class AssemblyScriptTarget(Target):
                       for i, c in enumerate(body.flags)]
             kind, target = "flags", BUILTINS[body.repr]
         elif isinstance(body, ir.Variant) and self.shape(body) == "scalar":
-            consts = [Const(unique(upper(c.name), used), literal(c.value), c.docs)
+            consts = [Const(unique(upper(c.name), used), literal(c.value), c.docs, c.name)
                       for c in body.cases]
             kind, target = "enum", BUILTINS[body.tag_repr]
         elif isinstance(body, (ir.Record, ir.Tuple)) and not isinstance(ty, ir.Ref):
@@ -357,6 +378,9 @@ class AssemblyScriptTarget(Target):
                            len=self._member(base + "Len", used))
                 if isinstance(self.resolve(fty), ir.String):  # the caller encodes and keeps it
                     m.setter_type, m.set_ptr, m.set_len = ("ArrayBuffer", "__rt.addr(v)",
+                                                           "v.byteLength")
+                elif self.byte_list(fty):
+                    m.setter_type, m.set_ptr, m.set_len = ("ArrayBufferView", "v.dataStart",
                                                            "v.byteLength")
                 elif self.direct_list(fty):
                     m.setter_type, m.set_ptr, m.set_len = self.spell(fty), "v.dataStart", "v.length"
@@ -453,7 +477,7 @@ class AssemblyScriptTarget(Target):
         local: dict[str, str] = {}
         for p in func.params:
             local[p.name] = unique(lower_camel(p.name), used)
-            params.append((local[p.name], self.spell(p.type), p.docs))
+            params.append((local[p.name], self.param_type(p.type), p.docs))
         args: list[str] = []
         values: list[tuple[str, str]] = []  # (type, load expression) of returned outs
         area = 0
@@ -547,7 +571,7 @@ class AssemblyScriptTarget(Target):
         return files
 
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return {**super().filters(), "doclines": doc_lines, "jsdoc": jsdoc,
+        return {**super().filters(), "doclines": doc_lines, "jsdoc": jsdoc, "ts_str": json.dumps,
                 "basename": lambda p: Path(p).name}
 
 
@@ -630,6 +654,8 @@ class _Lowering:
             out.append(f"{indent}const {v} = __rt.utf8({expr});")
             return f"__rt.addr({v})", f"{v}.byteLength"
         assert isinstance(r, ir.List)
+        if self.t.byte_list(r):
+            return f"{expr}.dataStart", f"{expr}.byteLength"
         if self.t.direct_list(r):
             return f"{expr}.dataStart", f"{expr}.length"
         self.pinned = True

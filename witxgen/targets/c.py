@@ -11,6 +11,11 @@ phase word dropped (`wasi_ephemeral_nn` → `wasi_nn`, `wasi_snapshot_preview1` 
 wrappers `<prefix>_<func>`, raw imports `<prefix>_raw_<func>`. No name starts with an
 underscore, so the header never meets wasi-libc's reserved `__wasi_*`/`__WASI_*` names
 and can be included next to <wasi/api.h>.
+
+Every enum (and payload-less variant with its own tag constants) also gets
+`const char *<prefix>_<name>_name(<prefix>_<name>_t value)`: the witx name of a case, or
+"unknown" for a value the witx does not list (so it can go straight to printf `%s`). When
+that name is already taken by another declaration, `_` is appended until it is free.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +148,8 @@ class Decl:
     tag: str = ""  # C type of a variant's tag
     payload_offset: int = 0
     constants: tuple[Constant, ...] = ()
+    name_fn: str = ""  # enum: the function giving a value's witx case name
+    case_names: tuple[str, ...] = ()  # enum: the witx name of each constant, in order
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,7 @@ class CTarget(Target):
     def generate(self) -> dict[str, str]:
         decls = self.declarations()
         modules = [(m, [self.function(m, f) for f in m.functions]) for m in self.doc.modules]
+        decls = self.settle_name_functions(decls, [f for _, fs in modules for f in fs])
         self.check_unique(decls, [f for _, fs in modules for f in fs])
         guard = f"WITXGEN_{c_snake(self.header.removesuffix('.h')).upper()}_H"
         text = self.render("header.h.jinja", decls=decls, modules=modules, guard=guard,
@@ -358,7 +366,8 @@ class CTarget(Target):
                                    f"({int_literal(ty.repr, i)})", c.docs)
                           for i, c in enumerate(ty.cases))
             return Decl("enum", base=C_SCALARS[ty.repr], constants=cases,
-                        title=f"{title}: enum ({ty.repr})", **common)
+                        title=f"{title}: enum ({ty.repr})", name_fn=self.name_fn(name),
+                        case_names=tuple(c.name for c in ty.cases), **common)
         if isinstance(ty, ir.Flags):
             bits = INT_BITS[ty.repr]
             flags = tuple(Constant(self.const_name(self.decl_stem(name), f.name),
@@ -374,6 +383,10 @@ class CTarget(Target):
             return self.variant_declaration(ty, title, common)
         base = self.spell(ty)
         return Decl("alias", base=base, constants=constants, title=title, **common)
+
+    def name_fn(self, c_type_name: str) -> str:
+        """`wasi_nn_nn_errno_t` → `wasi_nn_nn_errno_name` (made unique in `generate`)."""
+        return c_type_name.removesuffix("_t") + "_name"
 
     def decl_stem(self, c_type_name: str) -> str:
         """`wasi_nn_tensor_type_t` → `tensor_type`: the part constants are named after."""
@@ -425,8 +438,13 @@ class CTarget(Target):
         members = tuple(Member(n, declarator(self.spell(t), n), d)
                         for n, t, d in arms if t is not None)
         if not members:  # nothing but a tag: passed by value, so a plain integer
+            names: dict[str, Any] = {}
+            if constants:  # its own tag constants (a tag enum has its own name function)
+                assert isinstance(ty, ir.Variant)
+                names = {"name_fn": self.name_fn(common["name"]),
+                         "case_names": tuple(c.name for c in ty.cases)}
             return Decl("enum", base=tag, constants=constants,
-                        title=f"{title}: {kind_title}", **common)
+                        title=f"{title}: {kind_title}", **names, **common)
         return Decl("variant", members=members, tag=tag, payload_offset=lay.payload_offset,
                     constants=constants, title=f"{title}: {kind_title}", **common)
 
@@ -503,12 +521,25 @@ class CTarget(Target):
 
     # ---- checks --------------------------------------------------------------
 
+    def settle_name_functions(self, decls: list[Decl], functions: list[Function]) -> list[Decl]:
+        """Rename a name function whose name another declaration already has (`_` appended);
+        every other name is fixed by the witx, so only these give way."""
+        used = {d.name for d in decls} | {c.name for d in decls for c in d.constants}
+        used |= {n for f in functions for n in (f.name, f.raw_name)}
+        out = []
+        for d in decls:
+            if d.name_fn:
+                d = replace(d, name_fn=unique(d.name_fn, used))
+            out.append(d)
+        return out
+
     def check_unique(self, decls: list[Decl], functions: list[Function]) -> None:
         seen: dict[str, str] = {}
         names = [(d.name, d.title) for d in decls]
         names += [(c.name, f"constant of {d.title}") for d in decls for c in d.constants]
         names += [(n, f"function `{f.import_name}`") for f in functions
                   for n in (f.name, f.raw_name)]
+        names += [(d.name_fn, f"name function of {d.title}") for d in decls if d.name_fn]
         for name, what in names:
             if name in seen:
                 raise GenerateError(f"C name `{name}` is used by both {seen[name]} and {what}")

@@ -9,6 +9,22 @@ safe wrappers that take slices, `&str` and references and return `Result<T, E>`.
 Inline compound types (an enum written in a param, a record inside a record) get a
 synthetic name from where they appear, since Rust has no anonymous structs. Every
 type that holds a list or string, directly or through others, carries a lifetime `'a`.
+
+A wrapper with a raw pointer param is an `unsafe fn`. One pattern gets a safe variant as
+well, `<function>_into`: a caller-owned output buffer passed as a pointer and its size
+(wasi-nn's `get_output`, preview1's `random_get`, `fd_prestat_dir_name`, `fd_readdir`,
+`path_readlink`). The rule (`buffer_pairs`), per function, on the witx params in order:
+
+* a param whose type is, through any aliases, `(@witx pointer u8)` or
+  `(@witx pointer (@witx char8))` (mutable; a `const_pointer` is an input, not a buffer),
+* immediately followed by a param whose type is, through any aliases, an integer
+  (`u8`..`u64`, `s8`..`s64`, `usize`) and whose name ends with `_len`, `_size`,
+  `_max_size` or `max_len`,
+
+is one buffer. The variant takes `name: &mut [u8]` (named after the pointer param) in place
+of both params and passes `name.as_mut_ptr()` and `name.len()` (saturated to the integer
+type's maximum) to the unsafe wrapper. It is generated only when every raw pointer of the
+function is in such a pair, so that the variant needs no `unsafe` from its caller.
 """
 
 from __future__ import annotations
@@ -33,6 +49,12 @@ PRIMITIVES = {
 RESULT = "::core::result::Result"
 ELIDED, STATIC = "'_", "'static"  # lifetimes for wrapper params and for host-written values
 COMPOUND = (ir.Enum, ir.Flags, ir.Record, ir.Tuple, ir.Variant, ir.Handle)
+
+# The buffer pattern (see the module docs): element types of the pointer, integer types and
+# name endings of the size param.
+BUFFER_ELEMENTS = frozenset({"u8", "char8"})
+LENGTH_TYPES = frozenset({"u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "usize"})
+LENGTH_SUFFIXES = ("_len", "_size", "_max_size", "max_len")
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,26 @@ class Param:
 
 
 @dataclass(frozen=True)
+class SliceVariant:
+    """The safe `_into` variant of a wrapper whose buffers are (pointer, size) pairs."""
+
+    name: str
+    docs: str
+    params: tuple[Param, ...]
+    args: tuple[str, ...]  # what it passes to the unsafe wrapper, one per wrapper param
+    buffers: tuple[tuple[str, str], ...]  # (slice param, size param it stands in for)
+    result_docs: str
+
+    @property
+    def doc_text(self) -> str:
+        return _doc_text(self.docs, self.params, self.result_docs, unsafe=False)
+
+    @property
+    def param_decls(self) -> list[str]:
+        return [f"{p.name}: {p.type}" for p in self.params]
+
+
+@dataclass(frozen=True)
 class Function:
     """One witx function: its raw import and its wrapper."""
 
@@ -107,21 +149,15 @@ class Function:
     err: str  # expected: the Err value, built from `__ret`
     value: str  # scalar: the return value, built from `__ret`
     result_docs: str
+    into: SliceVariant | None = None  # the safe variant, for the buffer pattern
 
     @property
     def doc_text(self) -> str:
         """The wrapper's docs: the function's, then its params, result and safety rules."""
-        sections = [self.docs.strip()] if self.docs.strip() else []
-        if any(p.docs.strip() for p in self.params):
-            sections.append("# Parameters\n" + "\n".join(
-                f"* `{p.name}`" + (": " + p.docs.strip().replace("\n", "\n  ") if p.docs else "")
-                for p in self.params))
-        if self.result_docs.strip():
-            sections.append("# Returns\n" + self.result_docs.strip())
-        if self.unsafe:
-            sections.append("# Safety\nThe host follows the raw pointers passed in: each must "
-                            "be valid for\nwhat the call reads or writes through it.")
-        return "\n\n".join(sections)
+        text = _doc_text(self.docs, self.params, self.result_docs, self.unsafe)
+        if self.into is not None:
+            text += f"\n\nSee [`{self.into.name}`] for a safe variant that takes a slice."
+        return text
 
     @property
     def body_indent(self) -> int:
@@ -378,7 +414,43 @@ class RustTarget(Target):
         raw_result = " -> !" if func.noreturn else (f" -> {abi.results[0]}" if abi.results
                                                     else "")
         return Function(func.name, rust_name(func.name), func.docs, raw_params, raw_result,
-                        params, unsafe, returns, shape, outs, args, ok, err, value, result_docs)
+                        params, unsafe, returns, shape, outs, args, ok, err, value, result_docs,
+                        self._slice_variant(func, params, result_docs))
+
+    def _slice_variant(self, func: ir.Function, params: tuple[Param, ...],
+                       result_docs: str) -> SliceVariant | None:
+        """The safe variant taking `&mut [u8]` for each buffer pair, if that leaves no raw
+        pointer; its name is settled in `generate` (`_into`, unless taken)."""
+        pairs = dict(buffer_pairs(self.doc, func))
+        if not pairs:
+            return None
+        sizes = set(pairs.values())
+        rest = [p for i, p in enumerate(func.params) if i not in pairs and i not in sizes]
+        if any(self._has_pointer(p.type) for p in rest):
+            return None
+        new_params: list[Param] = []
+        args: list[str] = []
+        buffers: list[tuple[str, str]] = []
+        for i, p in enumerate(params):
+            if i in sizes:
+                continue
+            if i not in pairs:
+                new_params.append(p)
+                args.append(p.name)
+                continue
+            size = params[pairs[i]]
+            new_params.append(Param(p.name, "&mut [u8]", p.docs))
+            args.append(f"{p.name}.as_mut_ptr()")
+            args.append(_saturated_len(f"{p.name}.len()",
+                                       self.resolve(func.params[pairs[i]].type)))
+            buffers.append((p.name, size.name))
+        what = ", ".join(f"`{b}.len()` is passed as `{n}`" for b, n in buffers)
+        docs = (f"Safe variant of [`{rust_name(func.name)}`]: each output buffer is a "
+                f"`&mut [u8]`, so the host\nwrites only into the slice ({what}).")
+        if func.docs.strip():
+            docs = func.docs.strip() + "\n\n" + docs
+        return SliceVariant(f"{func.name}_into", docs, tuple(new_params), tuple(args),
+                            tuple(buffers), result_docs)
 
     def _ok(self, expected: ir.Expected, outs: tuple[tuple[str, str], ...]) -> tuple[str, str]:
         """The Ok type and value: the single out, or a tuple when `ok` is a tuple."""
@@ -471,6 +543,7 @@ class RustTarget(Target):
             functions = [self.function(f) for f in module.functions] if module else []
             _unique([Member(f.name, f.witx, "", 0, "") for f in functions],
                     module.name if module else "document")
+            functions = _name_variants(functions)
             stem = module.name if module else Path(self.doc.path).stem
             files[f"{snake(stem)}.rs"] = self.render(
                 "module.rs.jinja", module=module, items=items, functions=functions)
@@ -528,6 +601,70 @@ def _dedupe(params: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
         seen.add(candidate)
         out.append((candidate, core))
     return tuple(out)
+
+
+def buffer_pairs(doc: ir.Document, func: ir.Function) -> list[tuple[int, int]]:
+    """(pointer param, size param) indices of each output byte buffer of `func`: a mutable
+    pointer to u8/char8 right before an integer param named `*_len`, `*_size`,
+    `*_max_size` or `*max_len` (aliases followed). See the module docs."""
+    pairs: list[tuple[int, int]] = []
+    i = 0
+    while i + 1 < len(func.params):
+        ptr, size = doc.resolve(func.params[i].type), doc.resolve(func.params[i + 1].type)
+        element = doc.resolve(ptr.element) if isinstance(ptr, ir.Pointer) else None
+        if (isinstance(ptr, ir.Pointer) and not ptr.const
+                and isinstance(element, ir.Builtin) and element.name in BUFFER_ELEMENTS
+                and isinstance(size, ir.Builtin) and size.name in LENGTH_TYPES
+                and func.params[i + 1].name.endswith(LENGTH_SUFFIXES)):
+            pairs.append((i, i + 1))
+            i += 2
+        else:
+            i += 1
+    return pairs
+
+
+def _saturated_len(expr: str, ty: ir.Type) -> str:
+    """A `usize` length as the integer type `ty` (a Builtin), never wrapping: a length the
+    type cannot hold becomes its maximum, still no more than the buffer has."""
+    assert isinstance(ty, ir.Builtin)
+    prim = PRIMITIVES[ty.name]
+    if prim == "usize":
+        return expr
+    if prim in ("u64", "i64"):  # wasm32: usize is 32 bits, so this is lossless
+        return f"{expr} as {prim}"
+    return f"{expr}.min({prim}::MAX as usize) as {prim}"
+
+
+def _name_variants(functions: list[Function]) -> list[Function]:
+    """Give each safe variant its Rust name: `<wrapper>_into`, numbered if that is taken."""
+    taken = {f.name for f in functions}
+    out = []
+    for f in functions:
+        if f.into is not None:
+            base = rust_name(f.into.name)
+            name, i = base, 1
+            while name in taken:
+                i += 1
+                name = f"{base}{i}"
+            taken.add(name)
+            f = replace(f, into=replace(f.into, name=name))
+        out.append(f)
+    return out
+
+
+def _doc_text(docs: str, params: tuple[Param, ...], result_docs: str, unsafe: bool) -> str:
+    """A wrapper's docs: the function's, then its params, result and safety rules."""
+    sections = [docs.strip()] if docs.strip() else []
+    if any(p.docs.strip() for p in params):
+        sections.append("# Parameters\n" + "\n".join(
+            f"* `{p.name}`" + (": " + p.docs.strip().replace("\n", "\n  ") if p.docs else "")
+            for p in params))
+    if result_docs.strip():
+        sections.append("# Returns\n" + result_docs.strip())
+    if unsafe:
+        sections.append("# Safety\nThe host follows the raw pointers passed in: each must "
+                        "be valid for\nwhat the call reads or writes through it.")
+    return "\n\n".join(sections)
 
 
 def rs_docs(text: str, indent: int = 0) -> str:

@@ -47,23 +47,8 @@ function die(code: i32, message: string): void {
   process.exit(code);
 }
 
-function errnoName(e: NnErrno): string {
-  switch (e) {
-    case NnErrno.SUCCESS: return "success";
-    case NnErrno.INVALID_ARGUMENT: return "invalid_argument";
-    case NnErrno.INVALID_ENCODING: return "invalid_encoding";
-    case NnErrno.MISSING_MEMORY: return "missing_memory";
-    case NnErrno.BUSY: return "busy";
-    case NnErrno.RUNTIME_ERROR: return "runtime_error";
-    case NnErrno.UNSUPPORTED_OPERATION: return "unsupported_operation";
-    case NnErrno.TOO_LARGE: return "too_large";
-    case NnErrno.NOT_FOUND: return "not_found";
-    default: return "unknown";
-  }
-}
-
 function checkNn(call: string, e: NnErrno): void {
-  if (e != NnErrno.SUCCESS) die(1, "wasi-nn " + call + " failed: " + errnoName(e));
+  if (e != NnErrno.SUCCESS) die(1, "wasi-nn " + call + " failed: " + NnErrno.name(e));
 }
 
 // ---- files: preopened directories, as wasi-libc resolves them ---------------------------
@@ -273,7 +258,7 @@ function classify(ctx: GraphExecutionContext): void {
   const tensor = new Tensor(); // @unmanaged: freed below
   tensor.setDimensions(dims);
   tensor.type = TensorType.F32;
-  tensor.setData(Uint8Array.wrap(input.buffer)); // wasm32 is little-endian
+  tensor.setData(input); // the f32 bytes as they are: wasm32 is little-endian
   const set = nn.setInput(ctx, 0, tensor);
   heap.free(changetype<usize>(tensor));
   checkNn("set_input", set);

@@ -39,23 +39,10 @@ __attribute__((format(printf, 2, 3))) _Noreturn static void die(int code, const 
     exit(code);
 }
 
-static const char *errno_name(wasi_nn_nn_errno_t e) {
-    switch (e) {
-    case WASI_NN_NN_ERRNO_SUCCESS: return "success";
-    case WASI_NN_NN_ERRNO_INVALID_ARGUMENT: return "invalid_argument";
-    case WASI_NN_NN_ERRNO_INVALID_ENCODING: return "invalid_encoding";
-    case WASI_NN_NN_ERRNO_MISSING_MEMORY: return "missing_memory";
-    case WASI_NN_NN_ERRNO_BUSY: return "busy";
-    case WASI_NN_NN_ERRNO_RUNTIME_ERROR: return "runtime_error";
-    case WASI_NN_NN_ERRNO_UNSUPPORTED_OPERATION: return "unsupported_operation";
-    case WASI_NN_NN_ERRNO_TOO_LARGE: return "too_large";
-    case WASI_NN_NN_ERRNO_NOT_FOUND: return "not_found";
-    default: return "unknown";
-    }
-}
-
 static void check_nn(const char *call, wasi_nn_nn_errno_t e) {
-    if (e != WASI_NN_NN_ERRNO_SUCCESS) die(1, "wasi-nn %s failed: %s", call, errno_name(e));
+    if (e != WASI_NN_NN_ERRNO_SUCCESS) {
+        die(1, "wasi-nn %s failed: %s", call, wasi_nn_nn_errno_name(e));
+    }
 }
 
 /* The whole file, or NULL with `*why` set (strerror of the failure). */

@@ -156,8 +156,7 @@ impl Classifier {
         nn::set_input(self.ctx, 0, &tensor).map_err(|e| nn_failed("set_input", e))?;
         nn::compute(self.ctx).map_err(|e| nn_failed("compute", e))?;
         let mut out = [0u8; CLASSES * 4];
-        // SAFETY: `out` is writable for the length passed with it.
-        let written = unsafe { nn::get_output(self.ctx, 0, out.as_mut_ptr(), out.len() as u32) }
+        let written = nn::get_output_into(self.ctx, 0, &mut out)
             .map_err(|e| nn_failed("get_output", e))?;
         if written as usize != out.len() {
             return Err(Failure {

@@ -20,7 +20,8 @@ function fail(step: i32, what: string): void {
 
 function expectCode(step: i32, got: NnErrno, want: NnErrno): void {
   if (got != want) {
-    fail(step, "errno " + got.toString() + ", expected " + want.toString());
+    fail(step, "errno " + got.toString() + " (" + NnErrno.name(got) + "), expected " +
+      want.toString() + " (" + NnErrno.name(want) + ")");
   }
 }
 
@@ -60,11 +61,10 @@ function main(): void {
   const dims: TensorDimensions = [1, 4];
   const values = new Float32Array(4);
   for (let i = 0; i < 4; i++) values[i] = <f32>(i + 1);
-  const data = Uint8Array.wrap(values.buffer);
   const tensor = new Tensor();  // @unmanaged: freed below
   tensor.setDimensions(dims);
   tensor.type = TensorType.F32;
-  tensor.setData(data);
+  tensor.setData(values);  // any ArrayBufferView: its bytes (wasm32 is little-endian)
   expectCode(9, nn.setInput(ctx, 0, tensor), NnErrno.SUCCESS);
   expectCode(10, nn.setInput(ctx, 1, tensor), NnErrno.INVALID_ARGUMENT);
   heap.free(changetype<usize>(tensor));

@@ -9,21 +9,6 @@
 
 #include "wasi_ephemeral_nn.h"
 
-static const char *errno_name(wasi_nn_nn_errno_t e) {
-    switch (e) {
-    case WASI_NN_NN_ERRNO_SUCCESS: return "success";
-    case WASI_NN_NN_ERRNO_INVALID_ARGUMENT: return "invalid_argument";
-    case WASI_NN_NN_ERRNO_INVALID_ENCODING: return "invalid_encoding";
-    case WASI_NN_NN_ERRNO_MISSING_MEMORY: return "missing_memory";
-    case WASI_NN_NN_ERRNO_BUSY: return "busy";
-    case WASI_NN_NN_ERRNO_RUNTIME_ERROR: return "runtime_error";
-    case WASI_NN_NN_ERRNO_UNSUPPORTED_OPERATION: return "unsupported_operation";
-    case WASI_NN_NN_ERRNO_TOO_LARGE: return "too_large";
-    case WASI_NN_NN_ERRNO_NOT_FOUND: return "not_found";
-    default: return "unknown";
-    }
-}
-
 static void fail(int step, const char *what) {
     printf("FAIL step %d: %s\n", step, what);
     exit(1);
@@ -32,8 +17,8 @@ static void fail(int step, const char *what) {
 static void expect(int step, wasi_nn_nn_errno_t got, wasi_nn_nn_errno_t want) {
     if (got != want) {
         char what[96];
-        snprintf(what, sizeof what, "expected %s, got %s (%u)", errno_name(want),
-                 errno_name(got), (unsigned)got);
+        snprintf(what, sizeof what, "expected %s, got %s (%u)", wasi_nn_nn_errno_name(want),
+                 wasi_nn_nn_errno_name(got), (unsigned)got);
         fail(step, what);
     }
 }

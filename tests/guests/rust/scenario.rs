@@ -11,8 +11,8 @@ use std::fmt::Debug;
 use std::process::exit;
 
 use wasi_ephemeral_nn::{
-    self as nn, ExecutionTarget, Graph, GraphBuilder, GraphEncoding, GraphExecutionContext,
-    NnErrno, Tensor, TensorData, TensorDimensions, TensorType,
+    self as nn, ExecutionTarget, Graph, GraphBuilder, GraphEncoding, NnErrno, Tensor, TensorData,
+    TensorDimensions, TensorType,
 };
 
 fn fail(step: u32, what: &str) -> ! {
@@ -36,12 +36,6 @@ fn err<T: Debug>(step: u32, result: Result<T, NnErrno>, want: NnErrno) {
             &format!("expected Err({}), got Ok({:?})", want, value),
         ),
     }
-}
-
-/// get_output into the whole of `buf`.
-fn output(ctx: GraphExecutionContext, index: u32, buf: &mut [u8]) -> Result<u32, NnErrno> {
-    // SAFETY: `buf` is writable for the length passed with it.
-    unsafe { nn::get_output(ctx, index, buf.as_mut_ptr(), buf.len() as u32) }
 }
 
 fn main() {
@@ -101,9 +95,9 @@ fn main() {
     );
 
     let mut buf = [0u8; 16];
-    err(11, output(ctx, 0, &mut buf), NnErrno::INVALID_ARGUMENT);
+    err(11, nn::get_output_into(ctx, 0, &mut buf), NnErrno::INVALID_ARGUMENT);
     ok(12, nn::compute(ctx));
-    let written = ok(13, output(ctx, 0, &mut buf));
+    let written = ok(13, nn::get_output_into(ctx, 0, &mut buf));
     let values: Vec<f32> = buf
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -117,7 +111,7 @@ fn main() {
             ),
         );
     }
-    err(14, output(ctx, 0, &mut [0u8; 8]), NnErrno::TOO_LARGE);
-    err(15, output(ctx, 3, &mut buf), NnErrno::INVALID_ARGUMENT);
+    err(14, nn::get_output_into(ctx, 0, &mut [0u8; 8]), NnErrno::TOO_LARGE);
+    err(15, nn::get_output_into(ctx, 3, &mut buf), NnErrno::INVALID_ARGUMENT);
     println!("PASS");
 }

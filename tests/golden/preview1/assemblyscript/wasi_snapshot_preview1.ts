@@ -37,6 +37,17 @@ export namespace Clockid {
   /** The CPU-time clock associated with the current thread. */
   // @ts-ignore: decorator
   @inline export const THREAD_CPUTIME_ID: Clockid = 3;
+
+  /** The witx name of a `Clockid` value ("realtime", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Clockid): string {
+    switch (value) {
+      case 0: return "realtime";
+      case 1: return "monotonic";
+      case 2: return "process_cputime_id";
+      case 3: return "thread_cputime_id";
+      default: return "unknown";
+    }
+  }
 }
 export type Clockid = u32;
 
@@ -278,6 +289,90 @@ export namespace Errno {
   /** Extension: Capabilities insufficient. */
   // @ts-ignore: decorator
   @inline export const NOTCAPABLE: Errno = 76;
+
+  /** The witx name of a `Errno` value ("success", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Errno): string {
+    switch (value) {
+      case 0: return "success";
+      case 1: return "2big";
+      case 2: return "acces";
+      case 3: return "addrinuse";
+      case 4: return "addrnotavail";
+      case 5: return "afnosupport";
+      case 6: return "again";
+      case 7: return "already";
+      case 8: return "badf";
+      case 9: return "badmsg";
+      case 10: return "busy";
+      case 11: return "canceled";
+      case 12: return "child";
+      case 13: return "connaborted";
+      case 14: return "connrefused";
+      case 15: return "connreset";
+      case 16: return "deadlk";
+      case 17: return "destaddrreq";
+      case 18: return "dom";
+      case 19: return "dquot";
+      case 20: return "exist";
+      case 21: return "fault";
+      case 22: return "fbig";
+      case 23: return "hostunreach";
+      case 24: return "idrm";
+      case 25: return "ilseq";
+      case 26: return "inprogress";
+      case 27: return "intr";
+      case 28: return "inval";
+      case 29: return "io";
+      case 30: return "isconn";
+      case 31: return "isdir";
+      case 32: return "loop";
+      case 33: return "mfile";
+      case 34: return "mlink";
+      case 35: return "msgsize";
+      case 36: return "multihop";
+      case 37: return "nametoolong";
+      case 38: return "netdown";
+      case 39: return "netreset";
+      case 40: return "netunreach";
+      case 41: return "nfile";
+      case 42: return "nobufs";
+      case 43: return "nodev";
+      case 44: return "noent";
+      case 45: return "noexec";
+      case 46: return "nolck";
+      case 47: return "nolink";
+      case 48: return "nomem";
+      case 49: return "nomsg";
+      case 50: return "noprotoopt";
+      case 51: return "nospc";
+      case 52: return "nosys";
+      case 53: return "notconn";
+      case 54: return "notdir";
+      case 55: return "notempty";
+      case 56: return "notrecoverable";
+      case 57: return "notsock";
+      case 58: return "notsup";
+      case 59: return "notty";
+      case 60: return "nxio";
+      case 61: return "overflow";
+      case 62: return "ownerdead";
+      case 63: return "perm";
+      case 64: return "pipe";
+      case 65: return "proto";
+      case 66: return "protonosupport";
+      case 67: return "prototype";
+      case 68: return "range";
+      case 69: return "rofs";
+      case 70: return "spipe";
+      case 71: return "srch";
+      case 72: return "stale";
+      case 73: return "timedout";
+      case 74: return "txtbsy";
+      case 75: return "xdev";
+      case 76: return "notcapable";
+      default: return "unknown";
+    }
+  }
 }
 export type Errno = u16;
 
@@ -454,6 +549,16 @@ export namespace Whence {
   /** Seek relative to end-of-file. */
   // @ts-ignore: decorator
   @inline export const END: Whence = 2;
+
+  /** The witx name of a `Whence` value ("set", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Whence): string {
+    switch (value) {
+      case 0: return "set";
+      case 1: return "cur";
+      case 2: return "end";
+      default: return "unknown";
+    }
+  }
 }
 export type Whence = u8;
 
@@ -496,6 +601,21 @@ export namespace Filetype {
   /** The file refers to a symbolic link inode. */
   // @ts-ignore: decorator
   @inline export const SYMBOLIC_LINK: Filetype = 7;
+
+  /** The witx name of a `Filetype` value ("unknown", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Filetype): string {
+    switch (value) {
+      case 0: return "unknown";
+      case 1: return "block_device";
+      case 2: return "character_device";
+      case 3: return "directory";
+      case 4: return "regular_file";
+      case 5: return "socket_dgram";
+      case 6: return "socket_stream";
+      case 7: return "symbolic_link";
+      default: return "unknown";
+    }
+  }
 }
 export type Filetype = u8;
 
@@ -538,6 +658,19 @@ export namespace Advice {
   /** The application expects to access the specified data once and then not reuse it thereafter. */
   // @ts-ignore: decorator
   @inline export const NOREUSE: Advice = 5;
+
+  /** The witx name of a `Advice` value ("normal", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Advice): string {
+    switch (value) {
+      case 0: return "normal";
+      case 1: return "sequential";
+      case 2: return "random";
+      case 3: return "willneed";
+      case 4: return "dontneed";
+      case 5: return "noreuse";
+      default: return "unknown";
+    }
+  }
 }
 export type Advice = u8;
 
@@ -708,6 +841,16 @@ export namespace Eventtype {
    */
   // @ts-ignore: decorator
   @inline export const FD_WRITE: Eventtype = 2;
+
+  /** The witx name of a `Eventtype` value ("clock", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Eventtype): string {
+    switch (value) {
+      case 0: return "clock";
+      case 1: return "fd_read";
+      case 2: return "fd_write";
+      default: return "unknown";
+    }
+  }
 }
 export type Eventtype = u8;
 
@@ -1047,6 +1190,44 @@ export namespace Signal {
    */
   // @ts-ignore: decorator
   @inline export const SYS: Signal = 30;
+
+  /** The witx name of a `Signal` value ("none", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Signal): string {
+    switch (value) {
+      case 0: return "none";
+      case 1: return "hup";
+      case 2: return "int";
+      case 3: return "quit";
+      case 4: return "ill";
+      case 5: return "trap";
+      case 6: return "abrt";
+      case 7: return "bus";
+      case 8: return "fpe";
+      case 9: return "kill";
+      case 10: return "usr1";
+      case 11: return "segv";
+      case 12: return "usr2";
+      case 13: return "pipe";
+      case 14: return "alrm";
+      case 15: return "term";
+      case 16: return "chld";
+      case 17: return "cont";
+      case 18: return "stop";
+      case 19: return "tstp";
+      case 20: return "ttin";
+      case 21: return "ttou";
+      case 22: return "urg";
+      case 23: return "xcpu";
+      case 24: return "xfsz";
+      case 25: return "vtalrm";
+      case 26: return "prof";
+      case 27: return "winch";
+      case 28: return "poll";
+      case 29: return "pwr";
+      case 30: return "sys";
+      default: return "unknown";
+    }
+  }
 }
 export type Signal = u8;
 
@@ -1091,6 +1272,14 @@ export namespace Preopentype {
   /** A pre-opened directory. */
   // @ts-ignore: decorator
   @inline export const DIR: Preopentype = 0;
+
+  /** The witx name of a `Preopentype` value ("dir", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: Preopentype): string {
+    switch (value) {
+      case 0: return "dir";
+      default: return "unknown";
+    }
+  }
 }
 export type Preopentype = u8;
 

@@ -75,6 +75,20 @@ _Static_assert(_Alignof(wasi_preview1_clockid_t) == 4, "witx calculated align");
 #define WASI_PREVIEW1_CLOCKID_THREAD_CPUTIME_ID (UINT32_C(3))
 
 /**
+ * The witx name of a `wasi_preview1_clockid_t` value ("realtime", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_clockid_name(wasi_preview1_clockid_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_CLOCKID_REALTIME: return "realtime";
+    case WASI_PREVIEW1_CLOCKID_MONOTONIC: return "monotonic";
+    case WASI_PREVIEW1_CLOCKID_PROCESS_CPUTIME_ID: return "process_cputime_id";
+    case WASI_PREVIEW1_CLOCKID_THREAD_CPUTIME_ID: return "thread_cputime_id";
+    default: return "unknown";
+    }
+}
+
+/**
  * Error codes returned by functions.
  * Not all of these error codes are returned by the functions provided by this
  * API; some are used in higher-level library layers, and others are provided
@@ -396,6 +410,93 @@ _Static_assert(_Alignof(wasi_preview1_errno_t) == 2, "witx calculated align");
 #define WASI_PREVIEW1_ERRNO_NOTCAPABLE (UINT16_C(76))
 
 /**
+ * The witx name of a `wasi_preview1_errno_t` value ("success", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_errno_name(wasi_preview1_errno_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_ERRNO_SUCCESS: return "success";
+    case WASI_PREVIEW1_ERRNO_2BIG: return "2big";
+    case WASI_PREVIEW1_ERRNO_ACCES: return "acces";
+    case WASI_PREVIEW1_ERRNO_ADDRINUSE: return "addrinuse";
+    case WASI_PREVIEW1_ERRNO_ADDRNOTAVAIL: return "addrnotavail";
+    case WASI_PREVIEW1_ERRNO_AFNOSUPPORT: return "afnosupport";
+    case WASI_PREVIEW1_ERRNO_AGAIN: return "again";
+    case WASI_PREVIEW1_ERRNO_ALREADY: return "already";
+    case WASI_PREVIEW1_ERRNO_BADF: return "badf";
+    case WASI_PREVIEW1_ERRNO_BADMSG: return "badmsg";
+    case WASI_PREVIEW1_ERRNO_BUSY: return "busy";
+    case WASI_PREVIEW1_ERRNO_CANCELED: return "canceled";
+    case WASI_PREVIEW1_ERRNO_CHILD: return "child";
+    case WASI_PREVIEW1_ERRNO_CONNABORTED: return "connaborted";
+    case WASI_PREVIEW1_ERRNO_CONNREFUSED: return "connrefused";
+    case WASI_PREVIEW1_ERRNO_CONNRESET: return "connreset";
+    case WASI_PREVIEW1_ERRNO_DEADLK: return "deadlk";
+    case WASI_PREVIEW1_ERRNO_DESTADDRREQ: return "destaddrreq";
+    case WASI_PREVIEW1_ERRNO_DOM: return "dom";
+    case WASI_PREVIEW1_ERRNO_DQUOT: return "dquot";
+    case WASI_PREVIEW1_ERRNO_EXIST: return "exist";
+    case WASI_PREVIEW1_ERRNO_FAULT: return "fault";
+    case WASI_PREVIEW1_ERRNO_FBIG: return "fbig";
+    case WASI_PREVIEW1_ERRNO_HOSTUNREACH: return "hostunreach";
+    case WASI_PREVIEW1_ERRNO_IDRM: return "idrm";
+    case WASI_PREVIEW1_ERRNO_ILSEQ: return "ilseq";
+    case WASI_PREVIEW1_ERRNO_INPROGRESS: return "inprogress";
+    case WASI_PREVIEW1_ERRNO_INTR: return "intr";
+    case WASI_PREVIEW1_ERRNO_INVAL: return "inval";
+    case WASI_PREVIEW1_ERRNO_IO: return "io";
+    case WASI_PREVIEW1_ERRNO_ISCONN: return "isconn";
+    case WASI_PREVIEW1_ERRNO_ISDIR: return "isdir";
+    case WASI_PREVIEW1_ERRNO_LOOP: return "loop";
+    case WASI_PREVIEW1_ERRNO_MFILE: return "mfile";
+    case WASI_PREVIEW1_ERRNO_MLINK: return "mlink";
+    case WASI_PREVIEW1_ERRNO_MSGSIZE: return "msgsize";
+    case WASI_PREVIEW1_ERRNO_MULTIHOP: return "multihop";
+    case WASI_PREVIEW1_ERRNO_NAMETOOLONG: return "nametoolong";
+    case WASI_PREVIEW1_ERRNO_NETDOWN: return "netdown";
+    case WASI_PREVIEW1_ERRNO_NETRESET: return "netreset";
+    case WASI_PREVIEW1_ERRNO_NETUNREACH: return "netunreach";
+    case WASI_PREVIEW1_ERRNO_NFILE: return "nfile";
+    case WASI_PREVIEW1_ERRNO_NOBUFS: return "nobufs";
+    case WASI_PREVIEW1_ERRNO_NODEV: return "nodev";
+    case WASI_PREVIEW1_ERRNO_NOENT: return "noent";
+    case WASI_PREVIEW1_ERRNO_NOEXEC: return "noexec";
+    case WASI_PREVIEW1_ERRNO_NOLCK: return "nolck";
+    case WASI_PREVIEW1_ERRNO_NOLINK: return "nolink";
+    case WASI_PREVIEW1_ERRNO_NOMEM: return "nomem";
+    case WASI_PREVIEW1_ERRNO_NOMSG: return "nomsg";
+    case WASI_PREVIEW1_ERRNO_NOPROTOOPT: return "noprotoopt";
+    case WASI_PREVIEW1_ERRNO_NOSPC: return "nospc";
+    case WASI_PREVIEW1_ERRNO_NOSYS: return "nosys";
+    case WASI_PREVIEW1_ERRNO_NOTCONN: return "notconn";
+    case WASI_PREVIEW1_ERRNO_NOTDIR: return "notdir";
+    case WASI_PREVIEW1_ERRNO_NOTEMPTY: return "notempty";
+    case WASI_PREVIEW1_ERRNO_NOTRECOVERABLE: return "notrecoverable";
+    case WASI_PREVIEW1_ERRNO_NOTSOCK: return "notsock";
+    case WASI_PREVIEW1_ERRNO_NOTSUP: return "notsup";
+    case WASI_PREVIEW1_ERRNO_NOTTY: return "notty";
+    case WASI_PREVIEW1_ERRNO_NXIO: return "nxio";
+    case WASI_PREVIEW1_ERRNO_OVERFLOW: return "overflow";
+    case WASI_PREVIEW1_ERRNO_OWNERDEAD: return "ownerdead";
+    case WASI_PREVIEW1_ERRNO_PERM: return "perm";
+    case WASI_PREVIEW1_ERRNO_PIPE: return "pipe";
+    case WASI_PREVIEW1_ERRNO_PROTO: return "proto";
+    case WASI_PREVIEW1_ERRNO_PROTONOSUPPORT: return "protonosupport";
+    case WASI_PREVIEW1_ERRNO_PROTOTYPE: return "prototype";
+    case WASI_PREVIEW1_ERRNO_RANGE: return "range";
+    case WASI_PREVIEW1_ERRNO_ROFS: return "rofs";
+    case WASI_PREVIEW1_ERRNO_SPIPE: return "spipe";
+    case WASI_PREVIEW1_ERRNO_SRCH: return "srch";
+    case WASI_PREVIEW1_ERRNO_STALE: return "stale";
+    case WASI_PREVIEW1_ERRNO_TIMEDOUT: return "timedout";
+    case WASI_PREVIEW1_ERRNO_TXTBSY: return "txtbsy";
+    case WASI_PREVIEW1_ERRNO_XDEV: return "xdev";
+    case WASI_PREVIEW1_ERRNO_NOTCAPABLE: return "notcapable";
+    default: return "unknown";
+    }
+}
+
+/**
  * File descriptor rights, determining which actions may be performed.
  *
  * witx `rights`: flags (u64); size 8, align 8.
@@ -657,6 +758,19 @@ _Static_assert(_Alignof(wasi_preview1_whence_t) == 1, "witx calculated align");
 #define WASI_PREVIEW1_WHENCE_END (UINT8_C(2))
 
 /**
+ * The witx name of a `wasi_preview1_whence_t` value ("set", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_whence_name(wasi_preview1_whence_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_WHENCE_SET: return "set";
+    case WASI_PREVIEW1_WHENCE_CUR: return "cur";
+    case WASI_PREVIEW1_WHENCE_END: return "end";
+    default: return "unknown";
+    }
+}
+
+/**
  * A reference to the offset of a directory entry.
  *
  * The value 0 signifies the start of the directory.
@@ -728,6 +842,24 @@ _Static_assert(_Alignof(wasi_preview1_filetype_t) == 1, "witx calculated align")
 #define WASI_PREVIEW1_FILETYPE_SYMBOLIC_LINK (UINT8_C(7))
 
 /**
+ * The witx name of a `wasi_preview1_filetype_t` value ("unknown", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_filetype_name(wasi_preview1_filetype_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_FILETYPE_UNKNOWN: return "unknown";
+    case WASI_PREVIEW1_FILETYPE_BLOCK_DEVICE: return "block_device";
+    case WASI_PREVIEW1_FILETYPE_CHARACTER_DEVICE: return "character_device";
+    case WASI_PREVIEW1_FILETYPE_DIRECTORY: return "directory";
+    case WASI_PREVIEW1_FILETYPE_REGULAR_FILE: return "regular_file";
+    case WASI_PREVIEW1_FILETYPE_SOCKET_DGRAM: return "socket_dgram";
+    case WASI_PREVIEW1_FILETYPE_SOCKET_STREAM: return "socket_stream";
+    case WASI_PREVIEW1_FILETYPE_SYMBOLIC_LINK: return "symbolic_link";
+    default: return "unknown";
+    }
+}
+
+/**
  * A directory entry.
  *
  * witx `dirent`: record; size 24, align 8.
@@ -791,6 +923,22 @@ _Static_assert(_Alignof(wasi_preview1_advice_t) == 1, "witx calculated align");
  * The application expects to access the specified data once and then not reuse it thereafter.
  */
 #define WASI_PREVIEW1_ADVICE_NOREUSE (UINT8_C(5))
+
+/**
+ * The witx name of a `wasi_preview1_advice_t` value ("normal", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_advice_name(wasi_preview1_advice_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_ADVICE_NORMAL: return "normal";
+    case WASI_PREVIEW1_ADVICE_SEQUENTIAL: return "sequential";
+    case WASI_PREVIEW1_ADVICE_RANDOM: return "random";
+    case WASI_PREVIEW1_ADVICE_WILLNEED: return "willneed";
+    case WASI_PREVIEW1_ADVICE_DONTNEED: return "dontneed";
+    case WASI_PREVIEW1_ADVICE_NOREUSE: return "noreuse";
+    default: return "unknown";
+    }
+}
 
 /**
  * File descriptor flags.
@@ -1032,6 +1180,19 @@ _Static_assert(_Alignof(wasi_preview1_eventtype_t) == 1, "witx calculated align"
  * available for writing. This event always triggers for regular files.
  */
 #define WASI_PREVIEW1_EVENTTYPE_FD_WRITE (UINT8_C(2))
+
+/**
+ * The witx name of a `wasi_preview1_eventtype_t` value ("clock", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_eventtype_name(wasi_preview1_eventtype_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_EVENTTYPE_CLOCK: return "clock";
+    case WASI_PREVIEW1_EVENTTYPE_FD_READ: return "fd_read";
+    case WASI_PREVIEW1_EVENTTYPE_FD_WRITE: return "fd_write";
+    default: return "unknown";
+    }
+}
 
 /**
  * The state of the file descriptor subscribed to with
@@ -1386,6 +1547,47 @@ _Static_assert(_Alignof(wasi_preview1_signal_t) == 1, "witx calculated align");
 #define WASI_PREVIEW1_SIGNAL_SYS (UINT8_C(30))
 
 /**
+ * The witx name of a `wasi_preview1_signal_t` value ("none", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_signal_name(wasi_preview1_signal_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_SIGNAL_NONE: return "none";
+    case WASI_PREVIEW1_SIGNAL_HUP: return "hup";
+    case WASI_PREVIEW1_SIGNAL_INT: return "int";
+    case WASI_PREVIEW1_SIGNAL_QUIT: return "quit";
+    case WASI_PREVIEW1_SIGNAL_ILL: return "ill";
+    case WASI_PREVIEW1_SIGNAL_TRAP: return "trap";
+    case WASI_PREVIEW1_SIGNAL_ABRT: return "abrt";
+    case WASI_PREVIEW1_SIGNAL_BUS: return "bus";
+    case WASI_PREVIEW1_SIGNAL_FPE: return "fpe";
+    case WASI_PREVIEW1_SIGNAL_KILL: return "kill";
+    case WASI_PREVIEW1_SIGNAL_USR1: return "usr1";
+    case WASI_PREVIEW1_SIGNAL_SEGV: return "segv";
+    case WASI_PREVIEW1_SIGNAL_USR2: return "usr2";
+    case WASI_PREVIEW1_SIGNAL_PIPE: return "pipe";
+    case WASI_PREVIEW1_SIGNAL_ALRM: return "alrm";
+    case WASI_PREVIEW1_SIGNAL_TERM: return "term";
+    case WASI_PREVIEW1_SIGNAL_CHLD: return "chld";
+    case WASI_PREVIEW1_SIGNAL_CONT: return "cont";
+    case WASI_PREVIEW1_SIGNAL_STOP: return "stop";
+    case WASI_PREVIEW1_SIGNAL_TSTP: return "tstp";
+    case WASI_PREVIEW1_SIGNAL_TTIN: return "ttin";
+    case WASI_PREVIEW1_SIGNAL_TTOU: return "ttou";
+    case WASI_PREVIEW1_SIGNAL_URG: return "urg";
+    case WASI_PREVIEW1_SIGNAL_XCPU: return "xcpu";
+    case WASI_PREVIEW1_SIGNAL_XFSZ: return "xfsz";
+    case WASI_PREVIEW1_SIGNAL_VTALRM: return "vtalrm";
+    case WASI_PREVIEW1_SIGNAL_PROF: return "prof";
+    case WASI_PREVIEW1_SIGNAL_WINCH: return "winch";
+    case WASI_PREVIEW1_SIGNAL_POLL: return "poll";
+    case WASI_PREVIEW1_SIGNAL_PWR: return "pwr";
+    case WASI_PREVIEW1_SIGNAL_SYS: return "sys";
+    default: return "unknown";
+    }
+}
+
+/**
  * Flags provided to `sock_recv`.
  *
  * witx `riflags`: flags (u16); size 2, align 2.
@@ -1458,6 +1660,17 @@ _Static_assert(_Alignof(wasi_preview1_preopentype_t) == 1, "witx calculated alig
  * A pre-opened directory.
  */
 #define WASI_PREVIEW1_PREOPENTYPE_DIR (UINT8_C(0))
+
+/**
+ * The witx name of a `wasi_preview1_preopentype_t` value ("dir", ...), or "unknown" for
+ * a value the witx does not list (never NULL).
+ */
+static inline const char *wasi_preview1_preopentype_name(wasi_preview1_preopentype_t value) {
+    switch (value) {
+    case WASI_PREVIEW1_PREOPENTYPE_DIR: return "dir";
+    default: return "unknown";
+    }
+}
 
 /**
  * The contents of a `prestat` when type is `preopentype::dir`.

@@ -3349,6 +3349,8 @@ pub fn fd_prestat_get(fd: Fd) -> ::core::result::Result<Prestat, Errno> {
 /// # Safety
 /// The host follows the raw pointers passed in: each must be valid for
 /// what the call reads or writes through it.
+///
+/// See [`fd_prestat_dir_name_into`] for a safe variant that takes a slice.
 pub unsafe fn fd_prestat_dir_name(
     fd: Fd,
     path: *mut u8,
@@ -3359,6 +3361,22 @@ pub unsafe fn fd_prestat_dir_name(
         ::core::result::Result::Ok(())
     } else {
         ::core::result::Result::Err(Errno(__ret as u16))
+    }
+}
+
+/// Return a description of the given preopened file descriptor.
+///
+/// Safe variant of [`fd_prestat_dir_name`]: each output buffer is a `&mut [u8]`, so the host
+/// writes only into the slice (`path.len()` is passed as `path_len`).
+///
+/// # Parameters
+/// * `fd`
+/// * `path`: A buffer into which to write the preopened directory name.
+pub fn fd_prestat_dir_name_into(fd: Fd, path: &mut [u8]) -> ::core::result::Result<(), Errno> {
+    // SAFETY: each pointer comes from a live `&mut [u8]` and goes with that slice's length
+    // (or less), so the host writes only into memory the caller lent it.
+    unsafe {
+        self::fd_prestat_dir_name(fd, path.as_mut_ptr(), path.len().min(u32::MAX as usize) as u32)
     }
 }
 
@@ -3453,6 +3471,8 @@ pub unsafe fn fd_read(fd: Fd, iovs: &[Iovec]) -> ::core::result::Result<Size, Er
 /// # Safety
 /// The host follows the raw pointers passed in: each must be valid for
 /// what the call reads or writes through it.
+///
+/// See [`fd_readdir_into`] for a safe variant that takes a slice.
 pub unsafe fn fd_readdir(
     fd: Fd,
     buf: *mut u8,
@@ -3471,6 +3491,41 @@ pub unsafe fn fd_readdir(
         ::core::result::Result::Ok(__out0.assume_init())
     } else {
         ::core::result::Result::Err(Errno(__ret as u16))
+    }
+}
+
+/// Read directory entries from a directory.
+/// When successful, the contents of the output buffer consist of a sequence of
+/// directory entries. Each directory entry consists of a `dirent` object,
+/// followed by `dirent::d_namlen` bytes holding the name of the directory
+/// entry.
+/// This function fills the output buffer as much as possible, potentially
+/// truncating the last directory entry. This allows the caller to grow its
+/// read buffer size in case it's too small to fit a single large directory
+/// entry, or skip the oversized directory entry.
+///
+/// Entries for the special `.` and `..` directory entries are included in the
+/// sequence.
+///
+/// Safe variant of [`fd_readdir`]: each output buffer is a `&mut [u8]`, so the host
+/// writes only into the slice (`buf.len()` is passed as `buf_len`).
+///
+/// # Parameters
+/// * `fd`
+/// * `buf`: The buffer where directory entries are stored
+/// * `cookie`: The location within the directory to start reading
+///
+/// # Returns
+/// The number of bytes stored in the read buffer. If less than the size of the read buffer, the end of the directory has been reached.
+pub fn fd_readdir_into(
+    fd: Fd,
+    buf: &mut [u8],
+    cookie: Dircookie,
+) -> ::core::result::Result<Size, Errno> {
+    // SAFETY: each pointer comes from a live `&mut [u8]` and goes with that slice's length
+    // (or less), so the host writes only into memory the caller lent it.
+    unsafe {
+        self::fd_readdir(fd, buf.as_mut_ptr(), buf.len().min(u32::MAX as usize) as u32, cookie)
     }
 }
 
@@ -3778,6 +3833,8 @@ pub fn path_open(
 /// # Safety
 /// The host follows the raw pointers passed in: each must be valid for
 /// what the call reads or writes through it.
+///
+/// See [`path_readlink_into`] for a safe variant that takes a slice.
 pub unsafe fn path_readlink(
     fd: Fd,
     path: &str,
@@ -3797,6 +3854,33 @@ pub unsafe fn path_readlink(
         ::core::result::Result::Ok(__out0.assume_init())
     } else {
         ::core::result::Result::Err(Errno(__ret as u16))
+    }
+}
+
+/// Read the contents of a symbolic link.
+/// Note: This is similar to `readlinkat` in POSIX. If `buf` is not large
+/// enough to contain the contents of the link, the first `buf_len` bytes will be
+/// be written to `buf`.
+///
+/// Safe variant of [`path_readlink`]: each output buffer is a `&mut [u8]`, so the host
+/// writes only into the slice (`buf.len()` is passed as `buf_len`).
+///
+/// # Parameters
+/// * `fd`
+/// * `path`: The path of the symbolic link from which to read.
+/// * `buf`: The buffer to which to write the contents of the symbolic link.
+///
+/// # Returns
+/// The number of bytes placed in the buffer.
+pub fn path_readlink_into(
+    fd: Fd,
+    path: &str,
+    buf: &mut [u8],
+) -> ::core::result::Result<Size, Errno> {
+    // SAFETY: each pointer comes from a live `&mut [u8]` and goes with that slice's length
+    // (or less), so the host writes only into memory the caller lent it.
+    unsafe {
+        self::path_readlink(fd, path, buf.as_mut_ptr(), buf.len().min(u32::MAX as usize) as u32)
     }
 }
 
@@ -3981,12 +4065,31 @@ pub fn sched_yield() -> ::core::result::Result<(), Errno> {
 /// # Safety
 /// The host follows the raw pointers passed in: each must be valid for
 /// what the call reads or writes through it.
+///
+/// See [`random_get_into`] for a safe variant that takes a slice.
 pub unsafe fn random_get(buf: *mut u8, buf_len: Size) -> ::core::result::Result<(), Errno> {
     let __ret = raw::random_get(buf as i32, buf_len as i32);
     if __ret == 0 {
         ::core::result::Result::Ok(())
     } else {
         ::core::result::Result::Err(Errno(__ret as u16))
+    }
+}
+
+/// Write high-quality random data into a buffer.
+/// This function blocks when the implementation is unable to immediately
+/// provide sufficient high-quality random data.
+///
+/// Safe variant of [`random_get`]: each output buffer is a `&mut [u8]`, so the host
+/// writes only into the slice (`buf.len()` is passed as `buf_len`).
+///
+/// # Parameters
+/// * `buf`: The buffer to fill with random data.
+pub fn random_get_into(buf: &mut [u8]) -> ::core::result::Result<(), Errno> {
+    // SAFETY: each pointer comes from a live `&mut [u8]` and goes with that slice's length
+    // (or less), so the host writes only into memory the caller lent it.
+    unsafe {
+        self::random_get(buf.as_mut_ptr(), buf.len().min(u32::MAX as usize) as u32)
     }
 }
 

@@ -65,6 +65,22 @@ export namespace NnErrno {
   /** 8: no model is known to the host under the requested name. */
   // @ts-ignore: decorator
   @inline export const NOT_FOUND: NnErrno = 8;
+
+  /** The witx name of a `NnErrno` value ("success", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: NnErrno): string {
+    switch (value) {
+      case 0: return "success";
+      case 1: return "invalid_argument";
+      case 2: return "invalid_encoding";
+      case 3: return "missing_memory";
+      case 4: return "busy";
+      case 5: return "runtime_error";
+      case 6: return "unsupported_operation";
+      case 7: return "too_large";
+      case 8: return "not_found";
+      default: return "unknown";
+    }
+  }
 }
 export type NnErrno = u16;
 
@@ -97,6 +113,19 @@ export namespace TensorType {
   /** 5: signed 64-bit integer; 8 bytes per element. */
   // @ts-ignore: decorator
   @inline export const I64: TensorType = 5;
+
+  /** The witx name of a `TensorType` value ("f16", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: TensorType): string {
+    switch (value) {
+      case 0: return "f16";
+      case 1: return "f32";
+      case 2: return "f64";
+      case 3: return "u8";
+      case 4: return "i32";
+      case 5: return "i64";
+      default: return "unknown";
+    }
+  }
 }
 export type TensorType = u8;
 
@@ -131,10 +160,10 @@ export type TensorData = Uint8Array;
     this.dimensionsLen = <u32>v.length;
   }
 
-  /** Points `dataPtr`/`dataLen` at the elements of `v`; keep `v` alive while this record is used. */
-  setData(v: TensorData): void {
+  /** Points `dataPtr`/`dataLen` at the bytes of `v` (any typed array or DataView); keep `v` alive while this record is used. */
+  setData(v: ArrayBufferView): void {
     this.dataPtr = v.dataStart;
-    this.dataLen = <u32>v.length;
+    this.dataLen = <u32>v.byteLength;
   }
 }
 if (offsetof<Tensor>() != 20) ERROR("witxgen: Tensor must be 20 bytes");
@@ -184,6 +213,19 @@ export namespace GraphEncoding {
   /** 5: let the host work out the format by inspecting the bytes. */
   // @ts-ignore: decorator
   @inline export const AUTODETECT: GraphEncoding = 5;
+
+  /** The witx name of a `GraphEncoding` value ("openvino", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: GraphEncoding): string {
+    switch (value) {
+      case 0: return "openvino";
+      case 1: return "onnx";
+      case 2: return "tensorflow";
+      case 3: return "pytorch";
+      case 4: return "tensorflowlite";
+      case 5: return "autodetect";
+      default: return "unknown";
+    }
+  }
 }
 export type GraphEncoding = u8;
 
@@ -201,6 +243,16 @@ export namespace ExecutionTarget {
   /** 2: run on a TPU or similar tensor accelerator. */
   // @ts-ignore: decorator
   @inline export const TPU: ExecutionTarget = 2;
+
+  /** The witx name of a `ExecutionTarget` value ("cpu", ...), or "unknown" for a value the witx does not list. */
+  export function name(value: ExecutionTarget): string {
+    switch (value) {
+      case 0: return "cpu";
+      case 1: return "gpu";
+      case 2: return "tpu";
+      default: return "unknown";
+    }
+  }
 }
 export type ExecutionTarget = u8;
 
@@ -249,7 +301,7 @@ export function load(builder: GraphBuilderArray, encoding: GraphEncoding, target
   for (let __i2 = 0; __i2 < builder.length; __i2++) {
     const __el3 = builder[__i2];
     __rt.set<u32>(__buf1 + <usize>__i2 * 8 + 0, <u32>__el3.dataStart);
-    __rt.set<u32>(__buf1 + <usize>__i2 * 8 + 4, <u32>__el3.length);
+    __rt.set<u32>(__buf1 + <usize>__i2 * 8 + 4, <u32>__el3.byteLength);
   }
   const __err = <NnErrno>raw.load(<u32>__buf1, <u32>builder.length, <u32>encoding, <u32>target, <u32>(__retArea + 0));
   __rt.release();
