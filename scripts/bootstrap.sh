@@ -3,7 +3,7 @@
 # or an already prepared one (idempotent; a no-op costs well under a second):
 #   1. Debian packages: wasi-libc (its api.h is a test oracle) and the guest toolchains
 #      (Rust → wasm32, clang-14 + wasi-libc for C, wabt). apt runs only when one is missing.
-#   2. A virtualenv .venv in the repo with `pip install -e '.[test,runtime]'`; redone only
+#   2. A virtualenv .venv in the repo with `pip install -e '.[test,runtime,conformance]'`; redone only
 #      when pyproject.toml changed since the last install (or the venv is broken).
 #   3. node_modules/ from package-lock.json (AssemblyScript 0.28 + WASI shim).
 # Environment: PYTHON (default python3) picks the interpreter for the venv.
@@ -85,9 +85,9 @@ up_to_date() {
 if up_to_date; then
     say ".venv up to date"
 else
-    say "pip install -e '.[test,runtime]' into .venv"
+    say "pip install -e '.[test,runtime,conformance]' into .venv"
     rm -f "$STAMP"
-    "$VENV/bin/python" -m pip install -q -e "$REPO[test,runtime]"
+    "$VENV/bin/python" -m pip install -q -e "$REPO[test,runtime,conformance]"
     printf '%s\n' "$want_stamp" >"$STAMP"
     say ".venv ready"
 fi

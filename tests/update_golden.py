@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ (conftest, go
 
 from golden_inputs import GOLDEN_INPUTS, golden_root, render, target_exists  # noqa: E402
 
-from witxgen.targets import REGISTRY, GenerateError  # noqa: E402
+from witxgen.targets import DEFAULT_TARGETS, REGISTRY, GenerateError  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     status = 0
-    for target in argv or list(REGISTRY):
+    for target in argv or list(DEFAULT_TARGETS):  # conformance has no goldens
         if not target_exists(target):
             print(f"{target}: skipped (its module is not written yet)")
             continue

@@ -133,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                      help="arguments passed to the guest")
 
+    conf = sub.add_parser(
+        "conformance", help="run the wasi-nn conformance suite on runtimes",
+        description="Run a wasi-nn conformance suite (self-checking guests) on one or more "
+                    "runtimes and print the matrix of outcomes: pass, fail, skip, xfail, "
+                    "xpass, crash, timeout. Runtimes are built in (witxgen, wasmtime) or "
+                    "plug in as adapter files in wasi-testsuite's shape.",
+        epilog="Exit codes: 0 every outcome expected, 1 an unexpected outcome (fail, crash, "
+               "timeout, xpass), 2 usage error. Example: witxgen conformance --runtime "
+               "witxgen --runtime wasmtime --expectations "
+               "conformance/expectations/wasmtime.toml")
+    from .conformance.command import add_arguments
+
+    add_arguments(conf)
+
     sub.add_parser("targets", help="list the code-generation targets",
                    description="List the targets `generate -t` accepts.")
     return parser
@@ -267,6 +281,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return int(result.exit_code)
 
 
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    from .conformance.command import run as run_conformance
+
+    return run_conformance(args)
+
+
 def _cmd_targets(args: argparse.Namespace) -> int:
     from .targets import REGISTRY
 
@@ -277,7 +297,8 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": _cmd_check, "abi": _cmd_abi, "fmt": _cmd_fmt, "generate": _cmd_generate,
-            "diff": _cmd_diff, "run": _cmd_run, "targets": _cmd_targets}
+            "diff": _cmd_diff, "run": _cmd_run, "conformance": _cmd_conformance,
+            "targets": _cmd_targets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,9 +1,13 @@
-"""Runs targets over a document and writes (or checks) their files under OUT/<target>/."""
+"""Runs targets over a document and writes (or checks) their files under OUT/<target>/.
+
+Files are text (`str`, written as UTF-8) or, for targets that ship binary data such as the
+conformance suite's fixture models, `bytes` (written as they are).
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,16 +26,23 @@ def display_path(path: str | Path) -> str:
     return p.as_posix()
 
 
+FileData = str | bytes
+
+
+def _encode(data: FileData) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
 def render_targets(
     doc: ir.Document, targets: Sequence[str], templates: Path | None = None
-) -> dict[str, str]:
+) -> dict[str, FileData]:
     """Every file of every requested target, keyed `<target>/<path>`."""
     options = GenerateOptions(
         spec_path=display_path(doc.path),
         provenance=provenance(display_path(doc.path), [Path(f) for f in doc.files]),
         templates=templates,
     )
-    out: dict[str, str] = {}
+    out: dict[str, FileData] = {}
     for name in targets:
         for rel, text in target_class(name)(doc, options).generate().items():
             out[f"{name}/{rel}"] = text
@@ -49,13 +60,14 @@ class CheckReport:
         return not (self.differing or self.missing or self.stale)
 
 
-def check_files(files: dict[str, str], out_dir: Path, targets: Sequence[str]) -> CheckReport:
+def check_files(files: Mapping[str, FileData], out_dir: Path,
+                targets: Sequence[str]) -> CheckReport:
     report = CheckReport()
     for rel, text in sorted(files.items()):
         path = out_dir / rel
         if not path.is_file():
             report.missing.append(str(path))
-        elif path.read_text("utf-8") != text:
+        elif path.read_bytes() != _encode(text):
             report.differing.append(str(path))
     for name in targets:
         root = out_dir / name
@@ -68,15 +80,16 @@ def check_files(files: dict[str, str], out_dir: Path, targets: Sequence[str]) ->
     return report
 
 
-def write_files(files: dict[str, str], out_dir: Path) -> tuple[int, int]:
+def write_files(files: Mapping[str, FileData], out_dir: Path) -> tuple[int, int]:
     """Write changed files only; returns (written, unchanged)."""
     written = unchanged = 0
     for rel, text in sorted(files.items()):
         path = out_dir / rel
-        if path.is_file() and path.read_text("utf-8") == text:
+        data = _encode(text)
+        if path.is_file() and path.read_bytes() == data:
             unchanged += 1
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, "utf-8")
+        path.write_bytes(data)
         written += 1
     return written, unchanged

@@ -8,7 +8,7 @@ the IR breaks every target until each one handles it.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -63,8 +63,9 @@ class Target(abc.ABC):
     # ---- the contract ------------------------------------------------------
 
     @abc.abstractmethod
-    def generate(self) -> dict[str, str]:
-        """All files of this target, keyed by path relative to the output folder."""
+    def generate(self) -> Mapping[str, str | bytes]:
+        """All files of this target, keyed by path relative to the output folder: text, or
+        bytes for binary data (model files)."""
 
     def spell(self, ty: ir.Type) -> str:
         """The target's spelling of `ty` where it is used (a field, a param)."""
