@@ -4,7 +4,8 @@
 temporary files) plus the generated `witxgen_host.wasi_ephemeral_nn` imports served by a
 `FakeNn`, runs `_start`, and returns what happened: the exit code (`proc_exit`'s, 0 when
 `_start` returns, `TRAP_EXIT_CODE` on a trap), the captured output, the trap message and
-the host with its records.
+the host with its records. `fast` picks how the imports are registered (see
+`add_to_linker`).
 """
 
 from __future__ import annotations
@@ -40,13 +41,14 @@ def compile_module(wasm: Path | bytes | str) -> wasmtime.Module:
 
 
 def run_guest(wasm: Path | bytes | str, args: Sequence[str] = (), *,
-              host: FakeNn | None = None) -> GuestRun:
+              host: FakeNn | None = None, fast: bool | None = None) -> GuestRun:
+    """`fast` is `add_to_linker`'s: how the wasi-nn imports are registered."""
     module = compile_module(wasm)
     host = FakeNn() if host is None else host
     name = wasm.name if isinstance(wasm, Path) else "guest.wasm"
     linker = wasmtime.Linker(_ENGINE)
     linker.define_wasi()
-    wasi_ephemeral_nn.add_to_linker(linker, lambda caller: host)
+    wasi_ephemeral_nn.add_to_linker(linker, lambda caller: host, fast=fast)
     with tempfile.TemporaryDirectory(prefix="witxgen-guest-") as tmp:
         out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
         config = wasmtime.WasiConfig()

@@ -2,9 +2,12 @@
 
 Files: `witxgen_host/__init__.py`, `_guest.py` (bounds-checked guest memory, the same for
 every spec), `types.py` (one Python type per witx typename, one exception per error type)
-and one module per witx module with an abstract class (one typed method per function) and
-`add_to_linker(linker, get_impl)`, whose glue lifts arguments out of guest memory, calls
-the method and lowers the results through the out-pointers.
+and one module per witx module with an abstract class (one typed method per function), one
+glue body per function (`_host_<name>`: lifts the arguments out of guest memory, calls the
+method, lowers the results through the out-pointers, maps failures) and
+`add_to_linker(linker, get_impl, *, get_memory=None, fast=None)`, which registers each body
+either with wasmtime-py's `define_func` or, faster, through wasmtime's C API
+(`_guest.Imports`).
 
 This class decides names, Python types, struct formats and lift/lower expressions; the
 templates in `templates/python-host/` only lay them out.
@@ -49,7 +52,8 @@ WASM_PY = {"i32": "int", "i64": "int", "f32": "float", "f64": "float"}
 # spell the same is reported instead of silently shadowing them.
 RESERVED_TYPES = {"GuestPtr", "HostCallError", "Ok", "Err"}
 RESERVED_METHODS = {"on_error", "last_error"}
-GLUE_LOCALS = {"g", "impl", "r", "caller", "exc", "wasmtime", "typing", "abc", "struct"}
+GLUE_LOCALS = {"g", "impl", "r", "caller", "exc", "wasmtime", "typing", "abc", "struct",
+               "get_impl", "open_guest"}
 
 
 def _ident(name: str) -> str:
@@ -217,9 +221,9 @@ class _Glue:
     method: str
     method_def: str  # the abstract method's `def` line(s)
     method_doc: str
-    glue_def: str  # the host function's `def` line(s)
+    glue_def: str  # the `def` line(s) of the host function's body (`_host_<method>`)
     call: str  # `r = impl.method(args)`, laid out
-    define: str  # the `linker.define_func(...)` statement
+    define: str  # the `host.define(...)` statement in `add_to_linker`
     core: list[tuple[str, str]]  # (python name, wasm type)
     core_results: list[str]
     masks: list[str]  # python names of unsigned pointer/length params
@@ -994,16 +998,18 @@ class PythonHostTarget(Target):
             method_def=_wrap_call(f"def {method}", ["self", *(f"{n}: {t}" for n, t, _ in params)],
                                   f" -> {returns}:", 4),
             method_doc=self.method_doc(func, params, result_docs, raises),
-            glue_def=_wrap_call(f"def host_{method}",
-                                ["caller: wasmtime.Caller",
+            glue_def=_wrap_call(f"def _host_{method}",
+                                [f"get_impl: Callable[[wasmtime.Caller], {cls}]",
+                                 "open_guest: _guest.OpenGuest",
+                                 "caller: wasmtime.Caller",
                                  *(f"{n}: {WASM_PY[t]}" for n, t in core)],
-                                f" -> {glue_returns}:", 4),
-            call=_wrap_call(f"{assign}impl.{method}", args, "", 12),
-            define=_wrap_call("linker.define_func", [
-                _q(module.name), _q(func.name),
+                                f" -> {glue_returns}:", 0),
+            call=_wrap_call(f"{assign}impl.{method}", args, "", 8),
+            define=_wrap_call("host.define", [
+                _q(func.name),
                 f"wasmtime.FuncType([{', '.join(t for _, t in core)}], "
                 f"[{', '.join(abi.results)}])",
-                f"host_{method}", "access_caller=True"], "", 4),
+                f"_host_{method}"], "", 4),
             core=core, core_results=list(abi.results), masks=masks, memory=memory,
             outs=outs, lowers=lowers, ending=ending, direct=direct, failure=failure)
 

@@ -212,196 +212,195 @@ class WasiEphemeralNn(abc.ABC):
         self.last_error = (function, error)
 
 
+def _host_load(
+    get_impl: Callable[[wasmtime.Caller], WasiEphemeralNn],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    builder_ptr: int,
+    builder_len: int,
+    encoding: int,
+    target: int,
+    graph_out_ptr: int,
+) -> int:
+    builder_ptr &= 0xFFFFFFFF
+    builder_len &= 0xFFFFFFFF
+    graph_out_ptr &= 0xFFFFFFFF
+    impl: WasiEphemeralNn | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(graph_out_ptr, 4, "graph_out_ptr")
+        r = impl.load(
+            _lift_list__graph_builder(g, builder_ptr, builder_len),
+            _guest.lift_enum(_E_GRAPH_ENCODING, encoding & 0xFFFFFFFF, "encoding"),
+            _guest.lift_enum(_E_EXECUTION_TARGET, target & 0xFFFFFFFF, "target"),
+        )
+        _S_I.pack_into(g.view, graph_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_NN_ERRNO.fail(impl, "load", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_load_by_name(
+    get_impl: Callable[[wasmtime.Caller], WasiEphemeralNn],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    name_ptr: int,
+    name_len: int,
+    graph_out_ptr: int,
+) -> int:
+    name_ptr &= 0xFFFFFFFF
+    name_len &= 0xFFFFFFFF
+    graph_out_ptr &= 0xFFFFFFFF
+    impl: WasiEphemeralNn | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(graph_out_ptr, 4, "graph_out_ptr")
+        r = impl.load_by_name(g.string(name_ptr, name_len, "name"))
+        _S_I.pack_into(g.view, graph_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_NN_ERRNO.fail(impl, "load_by_name", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_init_execution_context(
+    get_impl: Callable[[wasmtime.Caller], WasiEphemeralNn],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    graph: int,
+    graph_execution_context_out_ptr: int,
+) -> int:
+    graph_execution_context_out_ptr &= 0xFFFFFFFF
+    impl: WasiEphemeralNn | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(graph_execution_context_out_ptr, 4, "graph_execution_context_out_ptr")
+        r = impl.init_execution_context(Graph(graph & 0xFFFFFFFF))
+        _S_I.pack_into(g.view, graph_execution_context_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_NN_ERRNO.fail(impl, "init_execution_context", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_set_input(
+    get_impl: Callable[[wasmtime.Caller], WasiEphemeralNn],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    context: int,
+    index: int,
+    tensor_ptr: int,
+) -> int:
+    tensor_ptr &= 0xFFFFFFFF
+    impl: WasiEphemeralNn | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.set_input(
+            GraphExecutionContext(context & 0xFFFFFFFF),
+            index & 0xFFFFFFFF,
+            _lift_tensor(g, g.at(tensor_ptr, 20, "tensor")),
+        )
+        return 0
+    except Exception as exc:
+        return _F_NN_ERRNO.fail(impl, "set_input", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_get_output(
+    get_impl: Callable[[wasmtime.Caller], WasiEphemeralNn],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    context: int,
+    index: int,
+    out_buffer: int,
+    out_buffer_max_size: int,
+    buffer_size_out_ptr: int,
+) -> int:
+    buffer_size_out_ptr &= 0xFFFFFFFF
+    impl: WasiEphemeralNn | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(buffer_size_out_ptr, 4, "buffer_size_out_ptr")
+        r = impl.get_output(
+            GraphExecutionContext(context & 0xFFFFFFFF),
+            index & 0xFFFFFFFF,
+            GuestPtr(g, out_buffer & 0xFFFFFFFF, _guest.U8),
+            out_buffer_max_size & 0xFFFFFFFF,
+        )
+        _S_I.pack_into(g.view, buffer_size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_NN_ERRNO.fail(impl, "get_output", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_compute(
+    get_impl: Callable[[wasmtime.Caller], WasiEphemeralNn],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    context: int,
+) -> int:
+    impl: WasiEphemeralNn | None = None
+    try:
+        impl = get_impl(caller)
+        impl.compute(GraphExecutionContext(context & 0xFFFFFFFF))
+        return 0
+    except Exception as exc:
+        return _F_NN_ERRNO.fail(impl, "compute", exc)
+
+
 def add_to_linker(
     linker: wasmtime.Linker,
     get_impl: Callable[[wasmtime.Caller], WasiEphemeralNn],
     *,
     get_memory: Callable[[wasmtime.Caller], object] | None = None,
+    fast: bool | None = None,
 ) -> None:
     """Define every import of `wasi_ephemeral_nn` on `linker`, each with its exact core signature.
-    `get_impl(caller)` returns the host object that serves a call. `get_memory(caller)` returns
-    the calling instance's memory (of the caller's store); by default its "memory" export is
-    looked up on every call, which costs a few microseconds: pass a cached lookup when there is
-    one instance per store.
+
+    `get_impl(caller)` returns the host object that serves a call; `caller` is a
+    `wasmtime.Caller`, valid only during the call. With one implementation per linker pass
+    `lambda _: impl`. `get_memory(caller)` returns the calling instance's memory (of the
+    caller's store); by default its "memory" export is looked up on every call.
+
+    `fast` chooses how the imports are registered; both give the same results, errors, traps,
+    logging and `on_error` calls. `True`: through wasmtime's C API
+    (`wasmtime_linker_define_func_unchecked`, reached through wasmtime-py's private ctypes
+    bindings), a few microseconds a call; `RuntimeError` if the running wasmtime-py does not
+    offer it (see `_guest.FAST_CALLS`). `False`: wasmtime-py's `Linker.define_func`, 10-30
+    microseconds a call. `None` (the default): the fast path when available, unless the
+    environment variable WITXGEN_HOST_FAST_CALLS is 0.
     """
     i32 = wasmtime.ValType.i32()
-
-    def host_load(
-        caller: wasmtime.Caller,
-        builder_ptr: int,
-        builder_len: int,
-        encoding: int,
-        target: int,
-        graph_out_ptr: int,
-    ) -> int:
-        builder_ptr &= 0xFFFFFFFF
-        builder_len &= 0xFFFFFFFF
-        graph_out_ptr &= 0xFFFFFFFF
-        impl: WasiEphemeralNn | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(graph_out_ptr, 4, "graph_out_ptr")
-            r = impl.load(
-                _lift_list__graph_builder(g, builder_ptr, builder_len),
-                _guest.lift_enum(_E_GRAPH_ENCODING, encoding & 0xFFFFFFFF, "encoding"),
-                _guest.lift_enum(_E_EXECUTION_TARGET, target & 0xFFFFFFFF, "target"),
-            )
-            _S_I.pack_into(g.view, graph_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_NN_ERRNO.fail(impl, "load", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_ephemeral_nn",
-        "load",
-        wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]),
-        host_load,
-        access_caller=True,
-    )
-
-    def host_load_by_name(
-        caller: wasmtime.Caller,
-        name_ptr: int,
-        name_len: int,
-        graph_out_ptr: int,
-    ) -> int:
-        name_ptr &= 0xFFFFFFFF
-        name_len &= 0xFFFFFFFF
-        graph_out_ptr &= 0xFFFFFFFF
-        impl: WasiEphemeralNn | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(graph_out_ptr, 4, "graph_out_ptr")
-            r = impl.load_by_name(g.string(name_ptr, name_len, "name"))
-            _S_I.pack_into(g.view, graph_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_NN_ERRNO.fail(impl, "load_by_name", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_ephemeral_nn",
-        "load_by_name",
-        wasmtime.FuncType([i32, i32, i32], [i32]),
-        host_load_by_name,
-        access_caller=True,
-    )
-
-    def host_init_execution_context(
-        caller: wasmtime.Caller,
-        graph: int,
-        graph_execution_context_out_ptr: int,
-    ) -> int:
-        graph_execution_context_out_ptr &= 0xFFFFFFFF
-        impl: WasiEphemeralNn | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(graph_execution_context_out_ptr, 4, "graph_execution_context_out_ptr")
-            r = impl.init_execution_context(Graph(graph & 0xFFFFFFFF))
-            _S_I.pack_into(g.view, graph_execution_context_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_NN_ERRNO.fail(impl, "init_execution_context", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_ephemeral_nn",
+    host = _guest.Imports(linker, "wasi_ephemeral_nn", get_impl, get_memory, fast)
+    host.define("load", wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]), _host_load)
+    host.define("load_by_name", wasmtime.FuncType([i32, i32, i32], [i32]), _host_load_by_name)
+    host.define(
         "init_execution_context",
         wasmtime.FuncType([i32, i32], [i32]),
-        host_init_execution_context,
-        access_caller=True,
+        _host_init_execution_context,
     )
-
-    def host_set_input(caller: wasmtime.Caller, context: int, index: int, tensor_ptr: int) -> int:
-        tensor_ptr &= 0xFFFFFFFF
-        impl: WasiEphemeralNn | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.set_input(
-                GraphExecutionContext(context & 0xFFFFFFFF),
-                index & 0xFFFFFFFF,
-                _lift_tensor(g, g.at(tensor_ptr, 20, "tensor")),
-            )
-            return 0
-        except Exception as exc:
-            return _F_NN_ERRNO.fail(impl, "set_input", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_ephemeral_nn",
-        "set_input",
-        wasmtime.FuncType([i32, i32, i32], [i32]),
-        host_set_input,
-        access_caller=True,
-    )
-
-    def host_get_output(
-        caller: wasmtime.Caller,
-        context: int,
-        index: int,
-        out_buffer: int,
-        out_buffer_max_size: int,
-        buffer_size_out_ptr: int,
-    ) -> int:
-        buffer_size_out_ptr &= 0xFFFFFFFF
-        impl: WasiEphemeralNn | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(buffer_size_out_ptr, 4, "buffer_size_out_ptr")
-            r = impl.get_output(
-                GraphExecutionContext(context & 0xFFFFFFFF),
-                index & 0xFFFFFFFF,
-                GuestPtr(g, out_buffer & 0xFFFFFFFF, _guest.U8),
-                out_buffer_max_size & 0xFFFFFFFF,
-            )
-            _S_I.pack_into(g.view, buffer_size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_NN_ERRNO.fail(impl, "get_output", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_ephemeral_nn",
-        "get_output",
-        wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]),
-        host_get_output,
-        access_caller=True,
-    )
-
-    def host_compute(caller: wasmtime.Caller, context: int) -> int:
-        impl: WasiEphemeralNn | None = None
-        try:
-            impl = get_impl(caller)
-            impl.compute(GraphExecutionContext(context & 0xFFFFFFFF))
-            return 0
-        except Exception as exc:
-            return _F_NN_ERRNO.fail(impl, "compute", exc)
-
-    linker.define_func(
-        "wasi_ephemeral_nn",
-        "compute",
-        wasmtime.FuncType([i32], [i32]),
-        host_compute,
-        access_caller=True,
-    )
+    host.define("set_input", wasmtime.FuncType([i32, i32, i32], [i32]), _host_set_input)
+    host.define("get_output", wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]), _host_get_output)
+    host.define("compute", wasmtime.FuncType([i32], [i32]), _host_compute)

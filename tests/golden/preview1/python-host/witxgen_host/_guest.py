@@ -14,7 +14,11 @@ while you hold a view: the guest may grow its memory, which can move it.
 from __future__ import annotations
 
 import ctypes
+import functools
+import importlib
+import itertools
 import logging
+import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ _log = logging.getLogger(__name__)
 
 MemoryGetter = Callable[[wasmtime.Caller], object]
 """Returns the calling instance's memory (anything but a `wasmtime.Memory` means none)."""
+NO_MEMORY = 'the calling module exports no memory named "memory"'
 
 
 class GuestError(Exception):
@@ -86,14 +91,24 @@ class Guest:
     def __init__(self, caller: wasmtime.Caller, get_memory: MemoryGetter | None) -> None:
         memory = caller.get("memory") if get_memory is None else get_memory(caller)
         if not isinstance(memory, wasmtime.Memory):
-            raise MissingMemory('the calling module exports no memory named "memory"')
+            raise MissingMemory(NO_MEMORY)
         size: int = memory.data_len(caller)
+        self._attach(ctypes.addressof(memory.data_ptr(caller).contents) if size else 0, size)
+
+    @classmethod
+    def at_address(cls, base: int, size: int) -> Guest:
+        """The memory of `size` bytes at address `base` (read from the C API by the caller)."""
+        guest = cls.__new__(cls)
+        guest.size = size
+        last = _last_whole
+        guest.view = (last[2] if last[0] == base and last[1] == size else
+                      _whole_view(base, size))[:]
+        guest._views = []
+        return guest
+
+    def _attach(self, base: int, size: int) -> None:
         self.size = size
-        if size:
-            base = ctypes.addressof(memory.data_ptr(caller).contents)
-            self.view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
-        else:
-            self.view = memoryview(bytearray())
+        self.view = _whole_view(base, size)[:]  # its own view: released by `release`
         self._views: list[memoryview] = []
 
     def release(self) -> None:
@@ -171,6 +186,25 @@ class Guest:
                 raise GuestError(f"{what}: {count} elements is more than guest memory holds")
             return range(ptr, ptr + count)
         return range(ptr, end, item)
+
+
+_last_whole: tuple[int, int, memoryview] = (0, 0, memoryview(bytearray()))
+
+
+def _whole_view(base: int, size: int) -> memoryview:
+    """A byte view of `size` bytes at `base`, kept from the previous call when it had the same
+    address and size (the common case: memory rarely moves). Never handed out: each `Guest`
+    takes its own slice of it, released at the end of its call, so nothing kept by an
+    implementation can reach the memory later; and a view is only ever used for the
+    memory a call reports to be at that address and of that size right now."""
+    global _last_whole
+    last = _last_whole  # one read: another thread may replace it
+    if last[0] == base and last[1] == size:
+        return last[2]
+    whole = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B") if size else (
+        memoryview(bytearray()))
+    _last_whole = (base, size, whole)
+    return whole
 
 
 class Codec(Generic[T]):
@@ -420,3 +454,334 @@ class Failure:
         self.log.error("trap: %s", message, exc_info=exc)
         self._hook(impl, function, exc)
         raise wasmtime.Trap(message) from exc
+
+
+# ---- defining the imports ----------------------------------------------------------------
+
+Body = Callable[..., Any]
+"""A generated host-function body: `(get_impl, open_guest, caller, *core_args) -> result`.
+It holds every check, the call and the error mapping, whichever way it is registered."""
+
+OpenGuest = Callable[[wasmtime.Caller], Guest]
+"""Opens the calling instance's memory for one call (raises `MissingMemory` without one)."""
+
+FAST_CALLS_ENV = "WITXGEN_HOST_FAST_CALLS"
+"""Set to 0 to make `fast=None` choose wasmtime-py's `define_func` (the generic path)."""
+
+
+def guest_opener(get_memory: MemoryGetter | None) -> OpenGuest:
+    """Memory through wasmtime-py's public API (`Caller.get`, `Memory.data_ptr`)."""
+
+    def open_guest(caller: wasmtime.Caller) -> Guest:
+        return Guest(caller, get_memory)
+
+    return open_guest
+
+
+class Imports:
+    """Defines one witx module's imports on a `wasmtime.Linker`, each served by its body.
+
+    Two registrations, same bodies and so the same checks, error codes, traps, logging and
+    `on_error` calls:
+
+    * generic (`fast=False`): `Linker.define_func(..., access_caller=True)`. wasmtime-py's
+      trampoline converts every argument through `Val` and costs 10-30 µs a call.
+    * fast (`fast=True`): wasmtime's C API `wasmtime_linker_define_func_unchecked`, called
+      through wasmtime-py's private ctypes bindings (`wasmtime._bindings`). A raw callback
+      reads the arguments straight from the `wasmtime_val_raw_t` array, reaches the memory
+      with `wasmtime_caller_export_get` and `wasmtime_memory_data`, and returns a trap
+      pointer for a trap; a few µs a call. It exists when `FAST_CALLS` is true (a probe at
+      import checks that the running wasmtime-py has what it needs).
+
+    `fast=None` uses the fast path when it exists (and `WITXGEN_HOST_FAST_CALLS` is not 0),
+    else the generic one; `fast=True` raises `RuntimeError` when it does not exist.
+
+    In both, `get_impl(caller)` and `get_memory(caller)` receive a real `wasmtime.Caller`
+    that is valid only during the call (it is invalidated afterwards; in the fast path it is
+    built without a C call, and looks its store context up only when something asks, so
+    `lambda _: impl` costs one Python call), and an exception
+    that escapes a body (a trap, or a `BaseException` such as `KeyboardInterrupt`) is
+    re-raised by the `Func.__call__` or `instantiate` that entered wasm, as wasmtime-py does.
+    """
+
+    def __init__(self, linker: wasmtime.Linker, module: str,
+                 get_impl: Callable[[wasmtime.Caller], object],
+                 get_memory: MemoryGetter | None, fast: bool | None) -> None:
+        if not isinstance(linker, wasmtime.Linker):
+            raise TypeError(f"expected a wasmtime.Linker, got {type(linker).__name__}")
+        if fast is None:
+            fast = FAST_CALLS and os.environ.get(FAST_CALLS_ENV, "1") != "0"
+        elif fast and _FAST is None:
+            raise RuntimeError("fast host calls are not available with this wasmtime-py "
+                               f"({FAST_CALLS_UNAVAILABLE}); pass fast=False or None")
+        self.linker = linker
+        self.module = module
+        self.get_impl = get_impl
+        self.fast: bool = fast
+        self.open_guest: OpenGuest = guest_opener(get_memory)
+        if fast and _FAST is not None:
+            self.open_guest = _FAST.open_guest if get_memory is None else (
+                _FAST.opener(get_memory))
+
+    def define(self, name: str, ty: wasmtime.FuncType, body: Body) -> None:
+        """Define `module.name` with core type `ty`, served by `body`."""
+        if self.fast and _FAST is not None and _FAST.supports(ty):
+            _FAST.define(self.linker, self.module, name, ty, body, self.get_impl,
+                         self.open_guest)
+        else:
+            self.linker.define_func(self.module, name, ty,
+                                    functools.partial(body, self.get_impl, self.open_guest),
+                                    access_caller=True)
+
+
+class _FastCalls:
+    """Host functions on wasmtime's C API, through wasmtime-py's own ctypes bindings.
+
+    Everything private to wasmtime-py that the fast path touches is looked up and checked
+    here, once, at import: `wasmtime._bindings` (the library handle, the `wasmtime_caller_t`,
+    `wasmtime_context_t`, `wasmtime_val_raw_t` and `wasmtime_extern_t` layouts, the declared
+    unchecked-callback type), `wasmtime._ffi.WASMTIME_EXTERN_MEMORY`, the name-mangled fields
+    of `wasmtime.Caller` and its `_invalidate`, and `wasmtime._func.LAST_EXCEPTION` (optional:
+    without it a trap still carries its message, but not the Python exception object). Any
+    mismatch makes the constructor raise, and the generic path is used instead.
+
+    One raw callback serves every function: `env` is a key into `entries` (body, get_impl,
+    open_guest, argument layout, result writer). wasmtime calls the finalizer when it drops
+    a function (with the linker and every instance using it), which removes the entry; the
+    callback and the finalizer themselves are never freed.
+    """
+
+    def __init__(self) -> None:
+        c = ctypes
+        b: Any = importlib.import_module("wasmtime._bindings")
+        ffi: Any = importlib.import_module("wasmtime._ffi")
+        func_module: Any = importlib.import_module("wasmtime._func")
+        dll = b.dll
+        caller_p = c.POINTER(b.wasmtime_caller_t)
+        context_p = c.POINTER(b.wasmtime_context_t)
+        raw_t = b.wasmtime_val_raw_t
+        extern_t = b.wasmtime_extern_t
+        declared = b.wasmtime_func_unchecked_callback_t
+        if len(declared._argtypes_) != 4:
+            raise RuntimeError("wasmtime_func_unchecked_callback_t has "
+                               f"{len(declared._argtypes_)} parameters, expected 4")
+        for field in ("i32", "i64", "f32", "f64"):
+            if getattr(raw_t, field).offset != 0:
+                raise RuntimeError(f"wasmtime_val_raw_t.{field} is not at offset 0")
+        if extern_t.kind.offset != 0 or extern_t.kind.size != 1:
+            raise RuntimeError("unexpected wasmtime_extern_t layout")
+        memory_kind: int = ffi.WASMTIME_EXTERN_MEMORY.value
+        self.raw_t = raw_t
+        self.stride: int = c.sizeof(raw_t)
+        self.error_p = c.POINTER(b.wasmtime_error_t)
+        caller_cls: Any = wasmtime.Caller
+        _check_caller_fields(caller_cls)
+        keep_exception = hasattr(func_module, "LAST_EXCEPTION")
+
+        # Hot-path C functions: PYFUNCTYPE keeps the GIL across these short calls (none of
+        # them calls back into Python), which is much cheaper than releasing it.
+        context = c.PYFUNCTYPE(context_p, caller_p)(("wasmtime_caller_context", dll))
+        export_get = c.PYFUNCTYPE(c.c_bool, caller_p, c.c_void_p, c.c_size_t, c.c_void_p)(
+            ("wasmtime_caller_export_get", dll))
+        extern_delete = c.PYFUNCTYPE(None, c.c_void_p)(("wasmtime_extern_delete", dll))
+        memory_data = c.PYFUNCTYPE(c.c_void_p, context_p, c.c_void_p)(
+            ("wasmtime_memory_data", dll))
+        memory_size = c.PYFUNCTYPE(c.c_size_t, context_p, c.c_void_p)(
+            ("wasmtime_memory_data_size", dll))
+        trap_new = c.CFUNCTYPE(c.c_void_p, c.c_char_p, c.c_size_t)(("wasmtime_trap_new", dll))
+        callback_t = c.CFUNCTYPE(c.c_size_t, c.c_void_p, caller_p, c.c_void_p, c.c_size_t)
+        finalizer_t = c.CFUNCTYPE(None, c.c_void_p)
+        self.define_raw: Any = c.CFUNCTYPE(
+            c.c_void_p, c.c_void_p, c.c_char_p, c.c_size_t, c.c_char_p, c.c_size_t,
+            c.c_void_p, callback_t, c.c_void_p, finalizer_t,
+        )(("wasmtime_linker_define_func_unchecked", dll))
+
+        entries: dict[int, tuple[Any, ...]] = {}
+        self.entries = entries
+        self.keys = itertools.count(1)
+        new = object.__new__
+        memory_cls = wasmtime.Memory
+        raw_memory = "_memory" in getattr(memory_cls, "__annotations__", {})
+        trap_cls = wasmtime.Trap
+        error_cls = wasmtime.WasmtimeError
+        of = extern_t.of.offset
+        byref = c.byref
+        addressof = c.addressof
+        memory_name = c.create_string_buffer(b"memory")
+        self.memory_name = memory_name  # kept alive with this object
+        name_at = addressof(memory_name)
+        void_p = c.c_void_p
+        cast = c.cast
+        at_address = Guest.at_address
+
+        def lazy_context(self: Any) -> Any:
+            ctx = self._Caller__context
+            if ctx is None:
+                ptr = self._Caller__ptr
+                if ptr is None:
+                    raise ValueError("caller is no longer valid")
+                ctx = self._Caller__context = context(ptr)
+            return ctx
+
+        # A `wasmtime.Caller` whose store context is only looked up when something asks.
+        fast_caller: Any = type("FastCaller", (caller_cls,), {
+            "__module__": __name__, "_context": lazy_context, "_Caller__context": None,
+            "__doc__": "A `wasmtime.Caller` made by the fast path (valid during the call)."})
+        _check_caller_fields(fast_caller)
+
+        def trap(exc: BaseException) -> int:
+            """A trap pointer for wasmtime (which takes it over) carrying `exc`."""
+            try:
+                if keep_exception:  # re-raised by the Func.__call__ that entered wasm
+                    func_module.LAST_EXCEPTION = exc
+                message = str(exc) if isinstance(exc, (trap_cls, error_cls)) else (
+                    "python exception")
+                pointer: int = cast(trap_cls(message)._consume(), void_p).value or 0
+                return pointer
+            except BaseException:
+                fallback: int = trap_new(b"python exception", 16) or 0
+                return fallback
+
+        def trampoline(env: int | None, caller_ptr: Any, args: int | None, count: int) -> int:
+            try:
+                body, get_impl, open_guest, array, unpack, pack_into, mask, store = (
+                    entries[env or 0])
+                caller = new(fast_caller)
+                caller._Caller__ptr = caller_ptr
+                try:
+                    if array is None:
+                        result = body(get_impl, open_guest, caller)
+                        buf = None
+                    else:
+                        buf = array.from_address(args)
+                        result = body(get_impl, open_guest, caller, *unpack(buf))
+                    if mask:  # an integer result, wrapped to its width like `Val.i32`
+                        pack_into(buf, 0, result & mask)
+                    elif store is not None:
+                        store(buf, result)
+                    elif result is not None:
+                        raise error_cls("callback produced results when it shouldn't")
+                finally:
+                    caller._invalidate()
+                return 0
+            except BaseException as exc:
+                return trap(exc)
+
+        def finalize(env: int | None) -> None:
+            entries.pop(env or 0, None)  # cannot raise: a closure cell and a dict
+
+        def open_guest(caller: wasmtime.Caller) -> Guest:
+            """The caller's "memory" export, looked up on every call (as `Caller.get`)."""
+            fields: Any = caller
+            ctx = fields._context()  # raises once the caller is invalid
+            item = extern_t()
+            at = addressof(item)
+            if not export_get(fields._Caller__ptr, name_at, 6, at):
+                raise MissingMemory(NO_MEMORY)
+            if item.kind != memory_kind:
+                extern_delete(at)
+                raise MissingMemory(NO_MEMORY)
+            memory = at + of
+            size: int = memory_size(ctx, memory)
+            return at_address(memory_data(ctx, memory) if size else 0, size)
+
+        def opener(get_memory: MemoryGetter) -> OpenGuest:
+            """The memory `get_memory(caller)` returns, read through the C API."""
+            if not raw_memory:
+                return guest_opener(get_memory)
+
+            def open_memory(caller: wasmtime.Caller) -> Guest:
+                memory: Any = get_memory(caller)
+                if not isinstance(memory, memory_cls):
+                    raise MissingMemory(NO_MEMORY)
+                ctx = caller._context()
+                raw = byref(memory._memory)
+                size: int = memory_size(ctx, raw)
+                return at_address(memory_data(ctx, raw) if size else 0, size)
+
+            return open_memory
+
+        self.open_guest: OpenGuest = open_guest
+        self.opener = opener
+        self.callback = callback_t(trampoline)
+        self.finalizer = finalizer_t(finalize)
+        # wasmtime may call either of them until the very end of the process (a store
+        # dropped during interpreter shutdown): never free them.
+        for thunk in (self.callback, self.finalizer):
+            c.pythonapi.Py_IncRef(c.py_object(thunk))
+
+    def supports(self, ty: wasmtime.FuncType) -> bool:
+        """Numeric params and at most one numeric result: all that witx functions use."""
+        return all(str(t) in _RAW_FORMATS for t in [*ty.params, *ty.results]) and (
+            len(ty.results) <= 1)
+
+    def define(self, linker: wasmtime.Linker, module: str, name: str, ty: wasmtime.FuncType,
+               body: Body, get_impl: Callable[[wasmtime.Caller], object],
+               open_guest: OpenGuest) -> None:
+        params = [str(t) for t in ty.params]
+        results = [str(t) for t in ty.results]
+        slots = max(len(params), len(results))
+        layout = "".join(
+            f"{_RAW_FORMATS[p]}{self.stride - struct.calcsize(_RAW_FORMATS[p])}x"
+            for p in params)
+        array = ctypes.c_char * (self.stride * slots) if slots else None
+        result = results[0] if results else ""
+        ints = {"i32": struct.Struct("<I"), "i64": struct.Struct("<Q")}
+        pack_into = ints[result].pack_into if result in ints else None
+        mask = (1 << (8 * ints[result].size)) - 1 if result in ints else 0
+        store = self._float_writer(result) if result in ("f32", "f64") else None
+        key = next(self.keys)
+        self.entries[key] = (body, get_impl, open_guest, array,
+                             struct.Struct("<" + layout).unpack_from, pack_into, mask, store)
+        module_bytes, name_bytes = module.encode("utf-8"), name.encode("utf-8")
+        error = self.define_raw(linker.ptr(), module_bytes, len(module_bytes), name_bytes,
+                                len(name_bytes), ty.ptr(), self.callback, key, self.finalizer)
+        if error:
+            self.entries.pop(key, None)
+            wasmtime_error: Any = wasmtime.WasmtimeError
+            raise wasmtime_error._from_ptr(ctypes.cast(error, self.error_p))
+
+    def _float_writer(self, kind: str) -> Callable[[Any, Any], None]:
+        """Writes a float result into slot 0 as wasmtime-py's `Val.f32`/`Val.f64` would."""
+        raw_t = self.raw_t
+
+        def write_float(buf: Any, value: Any) -> None:
+            if not isinstance(value, float):
+                raise TypeError("expected a float")
+            setattr(raw_t.from_buffer(buf), kind, value)
+
+        return write_float
+
+
+_RAW_FORMATS = {"i32": "i", "i64": "q", "f32": "f", "f64": "d"}
+
+
+def _check_caller_fields(caller_cls: Any) -> None:
+    """The fast path builds `wasmtime.Caller`s itself: check the fields it sets are the ones
+    wasmtime-py's methods read."""
+    probe = caller_cls.__new__(caller_cls)
+    marker = object()
+    probe._Caller__ptr = None
+    probe._Caller__context = marker
+    if probe._context() is not marker or probe.get("memory") is not None:
+        raise RuntimeError("wasmtime.Caller does not keep its pointers where expected")
+    probe._invalidate()
+    try:
+        probe._context()
+    except ValueError:
+        return
+    raise RuntimeError("wasmtime.Caller._invalidate does not invalidate")
+
+
+_FAST: _FastCalls | None
+try:
+    _FAST = _FastCalls()
+    FAST_CALLS_UNAVAILABLE = ""
+except Exception as _exc:  # any mismatch with the running wasmtime-py: the generic path
+    _FAST = None
+    FAST_CALLS_UNAVAILABLE = f"{type(_exc).__name__}: {_exc}"
+    _log.debug("fast host calls unavailable: %s", FAST_CALLS_UNAVAILABLE)
+
+FAST_CALLS: bool = _FAST is not None
+"""Whether the running wasmtime-py supports the fast path (`Imports`); if not,
+`FAST_CALLS_UNAVAILABLE` says why."""

@@ -1037,1357 +1037,1333 @@ class WasiSnapshotPreview1(abc.ABC):
         self.last_error = (function, error)
 
 
+def _host_args_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    argv: int,
+    argv_buf: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.args_get(
+            GuestPtr(g, argv & 0xFFFFFFFF, _C_PTR__U8),
+            GuestPtr(g, argv_buf & 0xFFFFFFFF, _guest.U8),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "args_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_args_sizes_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    size_out_ptr: int,
+    size2_out_ptr: int,
+) -> int:
+    size_out_ptr &= 0xFFFFFFFF
+    size2_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        g.out(size2_out_ptr, 4, "size2_out_ptr")
+        r = impl.args_sizes_get()
+        _S_I.pack_into(g.view, size_out_ptr, r[0])
+        _S_I.pack_into(g.view, size2_out_ptr, r[1])
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "args_sizes_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_environ_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    environ: int,
+    environ_buf: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.environ_get(
+            GuestPtr(g, environ & 0xFFFFFFFF, _C_PTR__U8),
+            GuestPtr(g, environ_buf & 0xFFFFFFFF, _guest.U8),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "environ_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_environ_sizes_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    size_out_ptr: int,
+    size2_out_ptr: int,
+) -> int:
+    size_out_ptr &= 0xFFFFFFFF
+    size2_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        g.out(size2_out_ptr, 4, "size2_out_ptr")
+        r = impl.environ_sizes_get()
+        _S_I.pack_into(g.view, size_out_ptr, r[0])
+        _S_I.pack_into(g.view, size2_out_ptr, r[1])
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "environ_sizes_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_clock_res_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    id_: int,
+    timestamp_out_ptr: int,
+) -> int:
+    timestamp_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(timestamp_out_ptr, 8, "timestamp_out_ptr")
+        r = impl.clock_res_get(_guest.lift_enum(_E_CLOCKID, id_ & 0xFFFFFFFF, "id"))
+        _S_Q.pack_into(g.view, timestamp_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "clock_res_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_clock_time_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    id_: int,
+    precision: int,
+    timestamp_out_ptr: int,
+) -> int:
+    timestamp_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(timestamp_out_ptr, 8, "timestamp_out_ptr")
+        r = impl.clock_time_get(
+            _guest.lift_enum(_E_CLOCKID, id_ & 0xFFFFFFFF, "id"),
+            precision & 0xFFFFFFFFFFFFFFFF,
+        )
+        _S_Q.pack_into(g.view, timestamp_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "clock_time_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_advise(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    offset: int,
+    len_: int,
+    advice: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_advise(
+            Fd(fd & 0xFFFFFFFF),
+            offset & 0xFFFFFFFFFFFFFFFF,
+            len_ & 0xFFFFFFFFFFFFFFFF,
+            _guest.lift_enum(_E_ADVICE, advice & 0xFFFFFFFF, "advice"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_advise", exc)
+
+
+def _host_fd_allocate(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    offset: int,
+    len_: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_allocate(
+            Fd(fd & 0xFFFFFFFF),
+            offset & 0xFFFFFFFFFFFFFFFF,
+            len_ & 0xFFFFFFFFFFFFFFFF,
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_allocate", exc)
+
+
+def _host_fd_close(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_close(Fd(fd & 0xFFFFFFFF))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_close", exc)
+
+
+def _host_fd_datasync(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_datasync(Fd(fd & 0xFFFFFFFF))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_datasync", exc)
+
+
+def _host_fd_fdstat_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    fdstat_out_ptr: int,
+) -> int:
+    fdstat_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(fdstat_out_ptr, 24, "fdstat_out_ptr")
+        r = impl.fd_fdstat_get(Fd(fd & 0xFFFFFFFF))
+        _lower_fdstat(g, fdstat_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_fdstat_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_fdstat_set_flags(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    flags: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_fdstat_set_flags(
+            Fd(fd & 0xFFFFFFFF),
+            _guest.lift_flags(Fdflags, 0x1f, flags & 0xFFFFFFFF, "flags"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_fdstat_set_flags", exc)
+
+
+def _host_fd_fdstat_set_rights(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    fs_rights_base: int,
+    fs_rights_inheriting: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_fdstat_set_rights(
+            Fd(fd & 0xFFFFFFFF),
+            _guest.lift_flags(
+                Rights,
+                0x3fffffff,
+                fs_rights_base & 0xFFFFFFFFFFFFFFFF,
+                "fs_rights_base",
+            ),
+            _guest.lift_flags(
+                Rights,
+                0x3fffffff,
+                fs_rights_inheriting & 0xFFFFFFFFFFFFFFFF,
+                "fs_rights_inheriting",
+            ),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_fdstat_set_rights", exc)
+
+
+def _host_fd_filestat_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    filestat_out_ptr: int,
+) -> int:
+    filestat_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(filestat_out_ptr, 64, "filestat_out_ptr")
+        r = impl.fd_filestat_get(Fd(fd & 0xFFFFFFFF))
+        _lower_filestat(g, filestat_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_filestat_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_filestat_set_size(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    size: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_filestat_set_size(Fd(fd & 0xFFFFFFFF), size & 0xFFFFFFFFFFFFFFFF)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_filestat_set_size", exc)
+
+
+def _host_fd_filestat_set_times(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    atim: int,
+    mtim: int,
+    fst_flags: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_filestat_set_times(
+            Fd(fd & 0xFFFFFFFF),
+            atim & 0xFFFFFFFFFFFFFFFF,
+            mtim & 0xFFFFFFFFFFFFFFFF,
+            _guest.lift_flags(Fstflags, 0xf, fst_flags & 0xFFFFFFFF, "fst_flags"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_filestat_set_times", exc)
+
+
+def _host_fd_pread(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    iovs_ptr: int,
+    iovs_len: int,
+    offset: int,
+    size_out_ptr: int,
+) -> int:
+    iovs_ptr &= 0xFFFFFFFF
+    iovs_len &= 0xFFFFFFFF
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.fd_pread(
+            Fd(fd & 0xFFFFFFFF),
+            _lift_list__iovec(g, iovs_ptr, iovs_len),
+            offset & 0xFFFFFFFFFFFFFFFF,
+        )
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_pread", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_prestat_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    prestat_out_ptr: int,
+) -> int:
+    prestat_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(prestat_out_ptr, 8, "prestat_out_ptr")
+        r = impl.fd_prestat_get(Fd(fd & 0xFFFFFFFF))
+        _lower_prestat(g, prestat_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_prestat_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_prestat_dir_name(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    path: int,
+    path_len: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.fd_prestat_dir_name(
+            Fd(fd & 0xFFFFFFFF),
+            GuestPtr(g, path & 0xFFFFFFFF, _guest.U8),
+            path_len & 0xFFFFFFFF,
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_prestat_dir_name", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_pwrite(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    iovs_ptr: int,
+    iovs_len: int,
+    offset: int,
+    size_out_ptr: int,
+) -> int:
+    iovs_ptr &= 0xFFFFFFFF
+    iovs_len &= 0xFFFFFFFF
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.fd_pwrite(
+            Fd(fd & 0xFFFFFFFF),
+            _lift_list__ciovec(g, iovs_ptr, iovs_len),
+            offset & 0xFFFFFFFFFFFFFFFF,
+        )
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_pwrite", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_read(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    iovs_ptr: int,
+    iovs_len: int,
+    size_out_ptr: int,
+) -> int:
+    iovs_ptr &= 0xFFFFFFFF
+    iovs_len &= 0xFFFFFFFF
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.fd_read(Fd(fd & 0xFFFFFFFF), _lift_list__iovec(g, iovs_ptr, iovs_len))
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_read", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_readdir(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    buf: int,
+    buf_len: int,
+    cookie: int,
+    size_out_ptr: int,
+) -> int:
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.fd_readdir(
+            Fd(fd & 0xFFFFFFFF),
+            GuestPtr(g, buf & 0xFFFFFFFF, _guest.U8),
+            buf_len & 0xFFFFFFFF,
+            cookie & 0xFFFFFFFFFFFFFFFF,
+        )
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_readdir", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_renumber(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    to: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_renumber(Fd(fd & 0xFFFFFFFF), Fd(to & 0xFFFFFFFF))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_renumber", exc)
+
+
+def _host_fd_seek(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    offset: int,
+    whence: int,
+    filesize_out_ptr: int,
+) -> int:
+    filesize_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(filesize_out_ptr, 8, "filesize_out_ptr")
+        r = impl.fd_seek(
+            Fd(fd & 0xFFFFFFFF),
+            offset,
+            _guest.lift_enum(_E_WHENCE, whence & 0xFFFFFFFF, "whence"),
+        )
+        _S_Q.pack_into(g.view, filesize_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_seek", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_sync(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.fd_sync(Fd(fd & 0xFFFFFFFF))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_sync", exc)
+
+
+def _host_fd_tell(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    filesize_out_ptr: int,
+) -> int:
+    filesize_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(filesize_out_ptr, 8, "filesize_out_ptr")
+        r = impl.fd_tell(Fd(fd & 0xFFFFFFFF))
+        _S_Q.pack_into(g.view, filesize_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_tell", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_fd_write(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    iovs_ptr: int,
+    iovs_len: int,
+    size_out_ptr: int,
+) -> int:
+    iovs_ptr &= 0xFFFFFFFF
+    iovs_len &= 0xFFFFFFFF
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.fd_write(Fd(fd & 0xFFFFFFFF), _lift_list__ciovec(g, iovs_ptr, iovs_len))
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "fd_write", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_create_directory(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    path_ptr: int,
+    path_len: int,
+) -> int:
+    path_ptr &= 0xFFFFFFFF
+    path_len &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.path_create_directory(Fd(fd & 0xFFFFFFFF), g.string(path_ptr, path_len, "path"))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_create_directory", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_filestat_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    flags: int,
+    path_ptr: int,
+    path_len: int,
+    filestat_out_ptr: int,
+) -> int:
+    path_ptr &= 0xFFFFFFFF
+    path_len &= 0xFFFFFFFF
+    filestat_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(filestat_out_ptr, 64, "filestat_out_ptr")
+        r = impl.path_filestat_get(
+            Fd(fd & 0xFFFFFFFF),
+            _guest.lift_flags(Lookupflags, 0x1, flags & 0xFFFFFFFF, "flags"),
+            g.string(path_ptr, path_len, "path"),
+        )
+        _lower_filestat(g, filestat_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_filestat_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_filestat_set_times(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    flags: int,
+    path_ptr: int,
+    path_len: int,
+    atim: int,
+    mtim: int,
+    fst_flags: int,
+) -> int:
+    path_ptr &= 0xFFFFFFFF
+    path_len &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.path_filestat_set_times(
+            Fd(fd & 0xFFFFFFFF),
+            _guest.lift_flags(Lookupflags, 0x1, flags & 0xFFFFFFFF, "flags"),
+            g.string(path_ptr, path_len, "path"),
+            atim & 0xFFFFFFFFFFFFFFFF,
+            mtim & 0xFFFFFFFFFFFFFFFF,
+            _guest.lift_flags(Fstflags, 0xf, fst_flags & 0xFFFFFFFF, "fst_flags"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_filestat_set_times", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_link(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    old_fd: int,
+    old_flags: int,
+    old_path_ptr: int,
+    old_path_len: int,
+    new_fd: int,
+    new_path_ptr: int,
+    new_path_len: int,
+) -> int:
+    old_path_ptr &= 0xFFFFFFFF
+    old_path_len &= 0xFFFFFFFF
+    new_path_ptr &= 0xFFFFFFFF
+    new_path_len &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.path_link(
+            Fd(old_fd & 0xFFFFFFFF),
+            _guest.lift_flags(Lookupflags, 0x1, old_flags & 0xFFFFFFFF, "old_flags"),
+            g.string(old_path_ptr, old_path_len, "old_path"),
+            Fd(new_fd & 0xFFFFFFFF),
+            g.string(new_path_ptr, new_path_len, "new_path"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_link", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_open(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    dirflags: int,
+    path_ptr: int,
+    path_len: int,
+    oflags: int,
+    fs_rights_base: int,
+    fs_rights_inheriting: int,
+    fdflags: int,
+    fd_out_ptr: int,
+) -> int:
+    path_ptr &= 0xFFFFFFFF
+    path_len &= 0xFFFFFFFF
+    fd_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(fd_out_ptr, 4, "fd_out_ptr")
+        r = impl.path_open(
+            Fd(fd & 0xFFFFFFFF),
+            _guest.lift_flags(Lookupflags, 0x1, dirflags & 0xFFFFFFFF, "dirflags"),
+            g.string(path_ptr, path_len, "path"),
+            _guest.lift_flags(Oflags, 0xf, oflags & 0xFFFFFFFF, "oflags"),
+            _guest.lift_flags(
+                Rights,
+                0x3fffffff,
+                fs_rights_base & 0xFFFFFFFFFFFFFFFF,
+                "fs_rights_base",
+            ),
+            _guest.lift_flags(
+                Rights,
+                0x3fffffff,
+                fs_rights_inheriting & 0xFFFFFFFFFFFFFFFF,
+                "fs_rights_inheriting",
+            ),
+            _guest.lift_flags(Fdflags, 0x1f, fdflags & 0xFFFFFFFF, "fdflags"),
+        )
+        _S_I.pack_into(g.view, fd_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_open", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_readlink(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    path_ptr: int,
+    path_len: int,
+    buf: int,
+    buf_len: int,
+    size_out_ptr: int,
+) -> int:
+    path_ptr &= 0xFFFFFFFF
+    path_len &= 0xFFFFFFFF
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.path_readlink(
+            Fd(fd & 0xFFFFFFFF),
+            g.string(path_ptr, path_len, "path"),
+            GuestPtr(g, buf & 0xFFFFFFFF, _guest.U8),
+            buf_len & 0xFFFFFFFF,
+        )
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_readlink", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_remove_directory(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    path_ptr: int,
+    path_len: int,
+) -> int:
+    path_ptr &= 0xFFFFFFFF
+    path_len &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.path_remove_directory(Fd(fd & 0xFFFFFFFF), g.string(path_ptr, path_len, "path"))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_remove_directory", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_rename(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    old_path_ptr: int,
+    old_path_len: int,
+    new_fd: int,
+    new_path_ptr: int,
+    new_path_len: int,
+) -> int:
+    old_path_ptr &= 0xFFFFFFFF
+    old_path_len &= 0xFFFFFFFF
+    new_path_ptr &= 0xFFFFFFFF
+    new_path_len &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.path_rename(
+            Fd(fd & 0xFFFFFFFF),
+            g.string(old_path_ptr, old_path_len, "old_path"),
+            Fd(new_fd & 0xFFFFFFFF),
+            g.string(new_path_ptr, new_path_len, "new_path"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_rename", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_symlink(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    old_path_ptr: int,
+    old_path_len: int,
+    fd: int,
+    new_path_ptr: int,
+    new_path_len: int,
+) -> int:
+    old_path_ptr &= 0xFFFFFFFF
+    old_path_len &= 0xFFFFFFFF
+    new_path_ptr &= 0xFFFFFFFF
+    new_path_len &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.path_symlink(
+            g.string(old_path_ptr, old_path_len, "old_path"),
+            Fd(fd & 0xFFFFFFFF),
+            g.string(new_path_ptr, new_path_len, "new_path"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_symlink", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_path_unlink_file(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    path_ptr: int,
+    path_len: int,
+) -> int:
+    path_ptr &= 0xFFFFFFFF
+    path_len &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.path_unlink_file(Fd(fd & 0xFFFFFFFF), g.string(path_ptr, path_len, "path"))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "path_unlink_file", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_poll_oneoff(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    in_: int,
+    out: int,
+    nsubscriptions: int,
+    size_out_ptr: int,
+) -> int:
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.poll_oneoff(
+            GuestPtr(g, in_ & 0xFFFFFFFF, _C_SUBSCRIPTION),
+            GuestPtr(g, out & 0xFFFFFFFF, _C_EVENT),
+            nsubscriptions & 0xFFFFFFFF,
+        )
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "poll_oneoff", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_proc_exit(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    rval: int,
+) -> None:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.proc_exit(rval & 0xFFFFFFFF)
+        raise _guest.TrapError("the host implementation returned from a noreturn function")
+    except Exception as exc:
+        _F.trap(impl, "proc_exit", exc)
+
+
+def _host_proc_raise(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    sig: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.proc_raise(_guest.lift_enum(_E_SIGNAL, sig & 0xFFFFFFFF, "sig"))
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "proc_raise", exc)
+
+
+def _host_sched_yield(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.sched_yield()
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "sched_yield", exc)
+
+
+def _host_random_get(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    buf: int,
+    buf_len: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        impl.random_get(GuestPtr(g, buf & 0xFFFFFFFF, _guest.U8), buf_len & 0xFFFFFFFF)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "random_get", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_sock_accept(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    flags: int,
+    fd_out_ptr: int,
+) -> int:
+    fd_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(fd_out_ptr, 4, "fd_out_ptr")
+        r = impl.sock_accept(
+            Fd(fd & 0xFFFFFFFF),
+            _guest.lift_flags(Fdflags, 0x1f, flags & 0xFFFFFFFF, "flags"),
+        )
+        _S_I.pack_into(g.view, fd_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "sock_accept", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_sock_recv(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    ri_data_ptr: int,
+    ri_data_len: int,
+    ri_flags: int,
+    size_out_ptr: int,
+    roflags_out_ptr: int,
+) -> int:
+    ri_data_ptr &= 0xFFFFFFFF
+    ri_data_len &= 0xFFFFFFFF
+    size_out_ptr &= 0xFFFFFFFF
+    roflags_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        g.out(roflags_out_ptr, 2, "roflags_out_ptr")
+        r = impl.sock_recv(
+            Fd(fd & 0xFFFFFFFF),
+            _lift_list__iovec(g, ri_data_ptr, ri_data_len),
+            _guest.lift_flags(Riflags, 0x3, ri_flags & 0xFFFFFFFF, "ri_flags"),
+        )
+        _S_I.pack_into(g.view, size_out_ptr, r[0])
+        _S_H.pack_into(g.view, roflags_out_ptr, r[1])
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "sock_recv", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_sock_send(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    si_data_ptr: int,
+    si_data_len: int,
+    si_flags: int,
+    size_out_ptr: int,
+) -> int:
+    si_data_ptr &= 0xFFFFFFFF
+    si_data_len &= 0xFFFFFFFF
+    size_out_ptr &= 0xFFFFFFFF
+    impl: WasiSnapshotPreview1 | None = None
+    g: Guest | None = None
+    try:
+        impl = get_impl(caller)
+        g = open_guest(caller)
+        g.out(size_out_ptr, 4, "size_out_ptr")
+        r = impl.sock_send(
+            Fd(fd & 0xFFFFFFFF),
+            _lift_list__ciovec(g, si_data_ptr, si_data_len),
+            _guest.narrow_u(si_flags, 0xffff, "si_flags"),
+        )
+        _S_I.pack_into(g.view, size_out_ptr, r)
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "sock_send", exc)
+    finally:
+        if g is not None:
+            g.release()
+
+
+def _host_sock_shutdown(
+    get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
+    open_guest: _guest.OpenGuest,
+    caller: wasmtime.Caller,
+    fd: int,
+    how: int,
+) -> int:
+    impl: WasiSnapshotPreview1 | None = None
+    try:
+        impl = get_impl(caller)
+        impl.sock_shutdown(
+            Fd(fd & 0xFFFFFFFF),
+            _guest.lift_flags(Sdflags, 0x3, how & 0xFFFFFFFF, "how"),
+        )
+        return 0
+    except Exception as exc:
+        return _F_ERRNO.fail(impl, "sock_shutdown", exc)
+
+
 def add_to_linker(
     linker: wasmtime.Linker,
     get_impl: Callable[[wasmtime.Caller], WasiSnapshotPreview1],
     *,
     get_memory: Callable[[wasmtime.Caller], object] | None = None,
+    fast: bool | None = None,
 ) -> None:
     """Define every import of `wasi_snapshot_preview1` on `linker`, each with its exact core
-    signature. `get_impl(caller)` returns the host object that serves a call.
-    `get_memory(caller)` returns the calling instance's memory (of the caller's store); by
-    default its "memory" export is looked up on every call, which costs a few microseconds: pass
-    a cached lookup when there is one instance per store.
+    signature.
+
+    `get_impl(caller)` returns the host object that serves a call; `caller` is a
+    `wasmtime.Caller`, valid only during the call. With one implementation per linker pass
+    `lambda _: impl`. `get_memory(caller)` returns the calling instance's memory (of the
+    caller's store); by default its "memory" export is looked up on every call.
+
+    `fast` chooses how the imports are registered; both give the same results, errors, traps,
+    logging and `on_error` calls. `True`: through wasmtime's C API
+    (`wasmtime_linker_define_func_unchecked`, reached through wasmtime-py's private ctypes
+    bindings), a few microseconds a call; `RuntimeError` if the running wasmtime-py does not
+    offer it (see `_guest.FAST_CALLS`). `False`: wasmtime-py's `Linker.define_func`, 10-30
+    microseconds a call. `None` (the default): the fast path when available, unless the
+    environment variable WITXGEN_HOST_FAST_CALLS is 0.
     """
     i32 = wasmtime.ValType.i32()
     i64 = wasmtime.ValType.i64()
-
-    def host_args_get(caller: wasmtime.Caller, argv: int, argv_buf: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.args_get(
-                GuestPtr(g, argv & 0xFFFFFFFF, _C_PTR__U8),
-                GuestPtr(g, argv_buf & 0xFFFFFFFF, _guest.U8),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "args_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "args_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_args_get,
-        access_caller=True,
-    )
-
-    def host_args_sizes_get(caller: wasmtime.Caller, size_out_ptr: int, size2_out_ptr: int) -> int:
-        size_out_ptr &= 0xFFFFFFFF
-        size2_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            g.out(size2_out_ptr, 4, "size2_out_ptr")
-            r = impl.args_sizes_get()
-            _S_I.pack_into(g.view, size_out_ptr, r[0])
-            _S_I.pack_into(g.view, size2_out_ptr, r[1])
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "args_sizes_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "args_sizes_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_args_sizes_get,
-        access_caller=True,
-    )
-
-    def host_environ_get(caller: wasmtime.Caller, environ: int, environ_buf: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.environ_get(
-                GuestPtr(g, environ & 0xFFFFFFFF, _C_PTR__U8),
-                GuestPtr(g, environ_buf & 0xFFFFFFFF, _guest.U8),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "environ_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "environ_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_environ_get,
-        access_caller=True,
-    )
-
-    def host_environ_sizes_get(
-        caller: wasmtime.Caller,
-        size_out_ptr: int,
-        size2_out_ptr: int,
-    ) -> int:
-        size_out_ptr &= 0xFFFFFFFF
-        size2_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            g.out(size2_out_ptr, 4, "size2_out_ptr")
-            r = impl.environ_sizes_get()
-            _S_I.pack_into(g.view, size_out_ptr, r[0])
-            _S_I.pack_into(g.view, size2_out_ptr, r[1])
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "environ_sizes_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "environ_sizes_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_environ_sizes_get,
-        access_caller=True,
-    )
-
-    def host_clock_res_get(caller: wasmtime.Caller, id_: int, timestamp_out_ptr: int) -> int:
-        timestamp_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(timestamp_out_ptr, 8, "timestamp_out_ptr")
-            r = impl.clock_res_get(_guest.lift_enum(_E_CLOCKID, id_ & 0xFFFFFFFF, "id"))
-            _S_Q.pack_into(g.view, timestamp_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "clock_res_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "clock_res_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_clock_res_get,
-        access_caller=True,
-    )
-
-    def host_clock_time_get(
-        caller: wasmtime.Caller,
-        id_: int,
-        precision: int,
-        timestamp_out_ptr: int,
-    ) -> int:
-        timestamp_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(timestamp_out_ptr, 8, "timestamp_out_ptr")
-            r = impl.clock_time_get(
-                _guest.lift_enum(_E_CLOCKID, id_ & 0xFFFFFFFF, "id"),
-                precision & 0xFFFFFFFFFFFFFFFF,
-            )
-            _S_Q.pack_into(g.view, timestamp_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "clock_time_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "clock_time_get",
-        wasmtime.FuncType([i32, i64, i32], [i32]),
-        host_clock_time_get,
-        access_caller=True,
-    )
-
-    def host_fd_advise(
-        caller: wasmtime.Caller,
-        fd: int,
-        offset: int,
-        len_: int,
-        advice: int,
-    ) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_advise(
-                Fd(fd & 0xFFFFFFFF),
-                offset & 0xFFFFFFFFFFFFFFFF,
-                len_ & 0xFFFFFFFFFFFFFFFF,
-                _guest.lift_enum(_E_ADVICE, advice & 0xFFFFFFFF, "advice"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_advise", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_advise",
-        wasmtime.FuncType([i32, i64, i64, i32], [i32]),
-        host_fd_advise,
-        access_caller=True,
-    )
-
-    def host_fd_allocate(caller: wasmtime.Caller, fd: int, offset: int, len_: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_allocate(
-                Fd(fd & 0xFFFFFFFF),
-                offset & 0xFFFFFFFFFFFFFFFF,
-                len_ & 0xFFFFFFFFFFFFFFFF,
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_allocate", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_allocate",
-        wasmtime.FuncType([i32, i64, i64], [i32]),
-        host_fd_allocate,
-        access_caller=True,
-    )
-
-    def host_fd_close(caller: wasmtime.Caller, fd: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_close(Fd(fd & 0xFFFFFFFF))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_close", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_close",
-        wasmtime.FuncType([i32], [i32]),
-        host_fd_close,
-        access_caller=True,
-    )
-
-    def host_fd_datasync(caller: wasmtime.Caller, fd: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_datasync(Fd(fd & 0xFFFFFFFF))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_datasync", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_datasync",
-        wasmtime.FuncType([i32], [i32]),
-        host_fd_datasync,
-        access_caller=True,
-    )
-
-    def host_fd_fdstat_get(caller: wasmtime.Caller, fd: int, fdstat_out_ptr: int) -> int:
-        fdstat_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(fdstat_out_ptr, 24, "fdstat_out_ptr")
-            r = impl.fd_fdstat_get(Fd(fd & 0xFFFFFFFF))
-            _lower_fdstat(g, fdstat_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_fdstat_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_fdstat_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_fd_fdstat_get,
-        access_caller=True,
-    )
-
-    def host_fd_fdstat_set_flags(caller: wasmtime.Caller, fd: int, flags: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_fdstat_set_flags(
-                Fd(fd & 0xFFFFFFFF),
-                _guest.lift_flags(Fdflags, 0x1f, flags & 0xFFFFFFFF, "flags"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_fdstat_set_flags", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host = _guest.Imports(linker, "wasi_snapshot_preview1", get_impl, get_memory, fast)
+    host.define("args_get", wasmtime.FuncType([i32, i32], [i32]), _host_args_get)
+    host.define("args_sizes_get", wasmtime.FuncType([i32, i32], [i32]), _host_args_sizes_get)
+    host.define("environ_get", wasmtime.FuncType([i32, i32], [i32]), _host_environ_get)
+    host.define("environ_sizes_get", wasmtime.FuncType([i32, i32], [i32]), _host_environ_sizes_get)
+    host.define("clock_res_get", wasmtime.FuncType([i32, i32], [i32]), _host_clock_res_get)
+    host.define("clock_time_get", wasmtime.FuncType([i32, i64, i32], [i32]), _host_clock_time_get)
+    host.define("fd_advise", wasmtime.FuncType([i32, i64, i64, i32], [i32]), _host_fd_advise)
+    host.define("fd_allocate", wasmtime.FuncType([i32, i64, i64], [i32]), _host_fd_allocate)
+    host.define("fd_close", wasmtime.FuncType([i32], [i32]), _host_fd_close)
+    host.define("fd_datasync", wasmtime.FuncType([i32], [i32]), _host_fd_datasync)
+    host.define("fd_fdstat_get", wasmtime.FuncType([i32, i32], [i32]), _host_fd_fdstat_get)
+    host.define(
         "fd_fdstat_set_flags",
         wasmtime.FuncType([i32, i32], [i32]),
-        host_fd_fdstat_set_flags,
-        access_caller=True,
+        _host_fd_fdstat_set_flags,
     )
-
-    def host_fd_fdstat_set_rights(
-        caller: wasmtime.Caller,
-        fd: int,
-        fs_rights_base: int,
-        fs_rights_inheriting: int,
-    ) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_fdstat_set_rights(
-                Fd(fd & 0xFFFFFFFF),
-                _guest.lift_flags(
-                    Rights,
-                    0x3fffffff,
-                    fs_rights_base & 0xFFFFFFFFFFFFFFFF,
-                    "fs_rights_base",
-                ),
-                _guest.lift_flags(
-                    Rights,
-                    0x3fffffff,
-                    fs_rights_inheriting & 0xFFFFFFFFFFFFFFFF,
-                    "fs_rights_inheriting",
-                ),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_fdstat_set_rights", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "fd_fdstat_set_rights",
         wasmtime.FuncType([i32, i64, i64], [i32]),
-        host_fd_fdstat_set_rights,
-        access_caller=True,
+        _host_fd_fdstat_set_rights,
     )
-
-    def host_fd_filestat_get(caller: wasmtime.Caller, fd: int, filestat_out_ptr: int) -> int:
-        filestat_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(filestat_out_ptr, 64, "filestat_out_ptr")
-            r = impl.fd_filestat_get(Fd(fd & 0xFFFFFFFF))
-            _lower_filestat(g, filestat_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_filestat_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_filestat_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_fd_filestat_get,
-        access_caller=True,
-    )
-
-    def host_fd_filestat_set_size(caller: wasmtime.Caller, fd: int, size: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_filestat_set_size(Fd(fd & 0xFFFFFFFF), size & 0xFFFFFFFFFFFFFFFF)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_filestat_set_size", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define("fd_filestat_get", wasmtime.FuncType([i32, i32], [i32]), _host_fd_filestat_get)
+    host.define(
         "fd_filestat_set_size",
         wasmtime.FuncType([i32, i64], [i32]),
-        host_fd_filestat_set_size,
-        access_caller=True,
+        _host_fd_filestat_set_size,
     )
-
-    def host_fd_filestat_set_times(
-        caller: wasmtime.Caller,
-        fd: int,
-        atim: int,
-        mtim: int,
-        fst_flags: int,
-    ) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_filestat_set_times(
-                Fd(fd & 0xFFFFFFFF),
-                atim & 0xFFFFFFFFFFFFFFFF,
-                mtim & 0xFFFFFFFFFFFFFFFF,
-                _guest.lift_flags(Fstflags, 0xf, fst_flags & 0xFFFFFFFF, "fst_flags"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_filestat_set_times", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "fd_filestat_set_times",
         wasmtime.FuncType([i32, i64, i64, i32], [i32]),
-        host_fd_filestat_set_times,
-        access_caller=True,
+        _host_fd_filestat_set_times,
     )
-
-    def host_fd_pread(
-        caller: wasmtime.Caller,
-        fd: int,
-        iovs_ptr: int,
-        iovs_len: int,
-        offset: int,
-        size_out_ptr: int,
-    ) -> int:
-        iovs_ptr &= 0xFFFFFFFF
-        iovs_len &= 0xFFFFFFFF
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.fd_pread(
-                Fd(fd & 0xFFFFFFFF),
-                _lift_list__iovec(g, iovs_ptr, iovs_len),
-                offset & 0xFFFFFFFFFFFFFFFF,
-            )
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_pread", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_pread",
-        wasmtime.FuncType([i32, i32, i32, i64, i32], [i32]),
-        host_fd_pread,
-        access_caller=True,
-    )
-
-    def host_fd_prestat_get(caller: wasmtime.Caller, fd: int, prestat_out_ptr: int) -> int:
-        prestat_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(prestat_out_ptr, 8, "prestat_out_ptr")
-            r = impl.fd_prestat_get(Fd(fd & 0xFFFFFFFF))
-            _lower_prestat(g, prestat_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_prestat_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_prestat_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_fd_prestat_get,
-        access_caller=True,
-    )
-
-    def host_fd_prestat_dir_name(caller: wasmtime.Caller, fd: int, path: int, path_len: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.fd_prestat_dir_name(
-                Fd(fd & 0xFFFFFFFF),
-                GuestPtr(g, path & 0xFFFFFFFF, _guest.U8),
-                path_len & 0xFFFFFFFF,
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_prestat_dir_name", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define("fd_pread", wasmtime.FuncType([i32, i32, i32, i64, i32], [i32]), _host_fd_pread)
+    host.define("fd_prestat_get", wasmtime.FuncType([i32, i32], [i32]), _host_fd_prestat_get)
+    host.define(
         "fd_prestat_dir_name",
         wasmtime.FuncType([i32, i32, i32], [i32]),
-        host_fd_prestat_dir_name,
-        access_caller=True,
+        _host_fd_prestat_dir_name,
     )
-
-    def host_fd_pwrite(
-        caller: wasmtime.Caller,
-        fd: int,
-        iovs_ptr: int,
-        iovs_len: int,
-        offset: int,
-        size_out_ptr: int,
-    ) -> int:
-        iovs_ptr &= 0xFFFFFFFF
-        iovs_len &= 0xFFFFFFFF
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.fd_pwrite(
-                Fd(fd & 0xFFFFFFFF),
-                _lift_list__ciovec(g, iovs_ptr, iovs_len),
-                offset & 0xFFFFFFFFFFFFFFFF,
-            )
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_pwrite", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_pwrite",
-        wasmtime.FuncType([i32, i32, i32, i64, i32], [i32]),
-        host_fd_pwrite,
-        access_caller=True,
-    )
-
-    def host_fd_read(
-        caller: wasmtime.Caller,
-        fd: int,
-        iovs_ptr: int,
-        iovs_len: int,
-        size_out_ptr: int,
-    ) -> int:
-        iovs_ptr &= 0xFFFFFFFF
-        iovs_len &= 0xFFFFFFFF
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.fd_read(Fd(fd & 0xFFFFFFFF), _lift_list__iovec(g, iovs_ptr, iovs_len))
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_read", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_read",
-        wasmtime.FuncType([i32, i32, i32, i32], [i32]),
-        host_fd_read,
-        access_caller=True,
-    )
-
-    def host_fd_readdir(
-        caller: wasmtime.Caller,
-        fd: int,
-        buf: int,
-        buf_len: int,
-        cookie: int,
-        size_out_ptr: int,
-    ) -> int:
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.fd_readdir(
-                Fd(fd & 0xFFFFFFFF),
-                GuestPtr(g, buf & 0xFFFFFFFF, _guest.U8),
-                buf_len & 0xFFFFFFFF,
-                cookie & 0xFFFFFFFFFFFFFFFF,
-            )
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_readdir", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_readdir",
-        wasmtime.FuncType([i32, i32, i32, i64, i32], [i32]),
-        host_fd_readdir,
-        access_caller=True,
-    )
-
-    def host_fd_renumber(caller: wasmtime.Caller, fd: int, to: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_renumber(Fd(fd & 0xFFFFFFFF), Fd(to & 0xFFFFFFFF))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_renumber", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_renumber",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_fd_renumber,
-        access_caller=True,
-    )
-
-    def host_fd_seek(
-        caller: wasmtime.Caller,
-        fd: int,
-        offset: int,
-        whence: int,
-        filesize_out_ptr: int,
-    ) -> int:
-        filesize_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(filesize_out_ptr, 8, "filesize_out_ptr")
-            r = impl.fd_seek(
-                Fd(fd & 0xFFFFFFFF),
-                offset,
-                _guest.lift_enum(_E_WHENCE, whence & 0xFFFFFFFF, "whence"),
-            )
-            _S_Q.pack_into(g.view, filesize_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_seek", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_seek",
-        wasmtime.FuncType([i32, i64, i32, i32], [i32]),
-        host_fd_seek,
-        access_caller=True,
-    )
-
-    def host_fd_sync(caller: wasmtime.Caller, fd: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.fd_sync(Fd(fd & 0xFFFFFFFF))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_sync", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_sync",
-        wasmtime.FuncType([i32], [i32]),
-        host_fd_sync,
-        access_caller=True,
-    )
-
-    def host_fd_tell(caller: wasmtime.Caller, fd: int, filesize_out_ptr: int) -> int:
-        filesize_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(filesize_out_ptr, 8, "filesize_out_ptr")
-            r = impl.fd_tell(Fd(fd & 0xFFFFFFFF))
-            _S_Q.pack_into(g.view, filesize_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_tell", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_tell",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_fd_tell,
-        access_caller=True,
-    )
-
-    def host_fd_write(
-        caller: wasmtime.Caller,
-        fd: int,
-        iovs_ptr: int,
-        iovs_len: int,
-        size_out_ptr: int,
-    ) -> int:
-        iovs_ptr &= 0xFFFFFFFF
-        iovs_len &= 0xFFFFFFFF
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.fd_write(Fd(fd & 0xFFFFFFFF), _lift_list__ciovec(g, iovs_ptr, iovs_len))
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "fd_write", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "fd_write",
-        wasmtime.FuncType([i32, i32, i32, i32], [i32]),
-        host_fd_write,
-        access_caller=True,
-    )
-
-    def host_path_create_directory(
-        caller: wasmtime.Caller,
-        fd: int,
-        path_ptr: int,
-        path_len: int,
-    ) -> int:
-        path_ptr &= 0xFFFFFFFF
-        path_len &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.path_create_directory(Fd(fd & 0xFFFFFFFF), g.string(path_ptr, path_len, "path"))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_create_directory", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define("fd_pwrite", wasmtime.FuncType([i32, i32, i32, i64, i32], [i32]), _host_fd_pwrite)
+    host.define("fd_read", wasmtime.FuncType([i32, i32, i32, i32], [i32]), _host_fd_read)
+    host.define("fd_readdir", wasmtime.FuncType([i32, i32, i32, i64, i32], [i32]), _host_fd_readdir)
+    host.define("fd_renumber", wasmtime.FuncType([i32, i32], [i32]), _host_fd_renumber)
+    host.define("fd_seek", wasmtime.FuncType([i32, i64, i32, i32], [i32]), _host_fd_seek)
+    host.define("fd_sync", wasmtime.FuncType([i32], [i32]), _host_fd_sync)
+    host.define("fd_tell", wasmtime.FuncType([i32, i32], [i32]), _host_fd_tell)
+    host.define("fd_write", wasmtime.FuncType([i32, i32, i32, i32], [i32]), _host_fd_write)
+    host.define(
         "path_create_directory",
         wasmtime.FuncType([i32, i32, i32], [i32]),
-        host_path_create_directory,
-        access_caller=True,
+        _host_path_create_directory,
     )
-
-    def host_path_filestat_get(
-        caller: wasmtime.Caller,
-        fd: int,
-        flags: int,
-        path_ptr: int,
-        path_len: int,
-        filestat_out_ptr: int,
-    ) -> int:
-        path_ptr &= 0xFFFFFFFF
-        path_len &= 0xFFFFFFFF
-        filestat_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(filestat_out_ptr, 64, "filestat_out_ptr")
-            r = impl.path_filestat_get(
-                Fd(fd & 0xFFFFFFFF),
-                _guest.lift_flags(Lookupflags, 0x1, flags & 0xFFFFFFFF, "flags"),
-                g.string(path_ptr, path_len, "path"),
-            )
-            _lower_filestat(g, filestat_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_filestat_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_filestat_get",
         wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]),
-        host_path_filestat_get,
-        access_caller=True,
+        _host_path_filestat_get,
     )
-
-    def host_path_filestat_set_times(
-        caller: wasmtime.Caller,
-        fd: int,
-        flags: int,
-        path_ptr: int,
-        path_len: int,
-        atim: int,
-        mtim: int,
-        fst_flags: int,
-    ) -> int:
-        path_ptr &= 0xFFFFFFFF
-        path_len &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.path_filestat_set_times(
-                Fd(fd & 0xFFFFFFFF),
-                _guest.lift_flags(Lookupflags, 0x1, flags & 0xFFFFFFFF, "flags"),
-                g.string(path_ptr, path_len, "path"),
-                atim & 0xFFFFFFFFFFFFFFFF,
-                mtim & 0xFFFFFFFFFFFFFFFF,
-                _guest.lift_flags(Fstflags, 0xf, fst_flags & 0xFFFFFFFF, "fst_flags"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_filestat_set_times", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_filestat_set_times",
         wasmtime.FuncType([i32, i32, i32, i32, i64, i64, i32], [i32]),
-        host_path_filestat_set_times,
-        access_caller=True,
+        _host_path_filestat_set_times,
     )
-
-    def host_path_link(
-        caller: wasmtime.Caller,
-        old_fd: int,
-        old_flags: int,
-        old_path_ptr: int,
-        old_path_len: int,
-        new_fd: int,
-        new_path_ptr: int,
-        new_path_len: int,
-    ) -> int:
-        old_path_ptr &= 0xFFFFFFFF
-        old_path_len &= 0xFFFFFFFF
-        new_path_ptr &= 0xFFFFFFFF
-        new_path_len &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.path_link(
-                Fd(old_fd & 0xFFFFFFFF),
-                _guest.lift_flags(Lookupflags, 0x1, old_flags & 0xFFFFFFFF, "old_flags"),
-                g.string(old_path_ptr, old_path_len, "old_path"),
-                Fd(new_fd & 0xFFFFFFFF),
-                g.string(new_path_ptr, new_path_len, "new_path"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_link", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_link",
         wasmtime.FuncType([i32, i32, i32, i32, i32, i32, i32], [i32]),
-        host_path_link,
-        access_caller=True,
+        _host_path_link,
     )
-
-    def host_path_open(
-        caller: wasmtime.Caller,
-        fd: int,
-        dirflags: int,
-        path_ptr: int,
-        path_len: int,
-        oflags: int,
-        fs_rights_base: int,
-        fs_rights_inheriting: int,
-        fdflags: int,
-        fd_out_ptr: int,
-    ) -> int:
-        path_ptr &= 0xFFFFFFFF
-        path_len &= 0xFFFFFFFF
-        fd_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(fd_out_ptr, 4, "fd_out_ptr")
-            r = impl.path_open(
-                Fd(fd & 0xFFFFFFFF),
-                _guest.lift_flags(Lookupflags, 0x1, dirflags & 0xFFFFFFFF, "dirflags"),
-                g.string(path_ptr, path_len, "path"),
-                _guest.lift_flags(Oflags, 0xf, oflags & 0xFFFFFFFF, "oflags"),
-                _guest.lift_flags(
-                    Rights,
-                    0x3fffffff,
-                    fs_rights_base & 0xFFFFFFFFFFFFFFFF,
-                    "fs_rights_base",
-                ),
-                _guest.lift_flags(
-                    Rights,
-                    0x3fffffff,
-                    fs_rights_inheriting & 0xFFFFFFFFFFFFFFFF,
-                    "fs_rights_inheriting",
-                ),
-                _guest.lift_flags(Fdflags, 0x1f, fdflags & 0xFFFFFFFF, "fdflags"),
-            )
-            _S_I.pack_into(g.view, fd_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_open", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_open",
         wasmtime.FuncType([i32, i32, i32, i32, i32, i64, i64, i32, i32], [i32]),
-        host_path_open,
-        access_caller=True,
+        _host_path_open,
     )
-
-    def host_path_readlink(
-        caller: wasmtime.Caller,
-        fd: int,
-        path_ptr: int,
-        path_len: int,
-        buf: int,
-        buf_len: int,
-        size_out_ptr: int,
-    ) -> int:
-        path_ptr &= 0xFFFFFFFF
-        path_len &= 0xFFFFFFFF
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.path_readlink(
-                Fd(fd & 0xFFFFFFFF),
-                g.string(path_ptr, path_len, "path"),
-                GuestPtr(g, buf & 0xFFFFFFFF, _guest.U8),
-                buf_len & 0xFFFFFFFF,
-            )
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_readlink", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_readlink",
         wasmtime.FuncType([i32, i32, i32, i32, i32, i32], [i32]),
-        host_path_readlink,
-        access_caller=True,
+        _host_path_readlink,
     )
-
-    def host_path_remove_directory(
-        caller: wasmtime.Caller,
-        fd: int,
-        path_ptr: int,
-        path_len: int,
-    ) -> int:
-        path_ptr &= 0xFFFFFFFF
-        path_len &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.path_remove_directory(Fd(fd & 0xFFFFFFFF), g.string(path_ptr, path_len, "path"))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_remove_directory", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_remove_directory",
         wasmtime.FuncType([i32, i32, i32], [i32]),
-        host_path_remove_directory,
-        access_caller=True,
+        _host_path_remove_directory,
     )
-
-    def host_path_rename(
-        caller: wasmtime.Caller,
-        fd: int,
-        old_path_ptr: int,
-        old_path_len: int,
-        new_fd: int,
-        new_path_ptr: int,
-        new_path_len: int,
-    ) -> int:
-        old_path_ptr &= 0xFFFFFFFF
-        old_path_len &= 0xFFFFFFFF
-        new_path_ptr &= 0xFFFFFFFF
-        new_path_len &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.path_rename(
-                Fd(fd & 0xFFFFFFFF),
-                g.string(old_path_ptr, old_path_len, "old_path"),
-                Fd(new_fd & 0xFFFFFFFF),
-                g.string(new_path_ptr, new_path_len, "new_path"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_rename", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_rename",
         wasmtime.FuncType([i32, i32, i32, i32, i32, i32], [i32]),
-        host_path_rename,
-        access_caller=True,
+        _host_path_rename,
     )
-
-    def host_path_symlink(
-        caller: wasmtime.Caller,
-        old_path_ptr: int,
-        old_path_len: int,
-        fd: int,
-        new_path_ptr: int,
-        new_path_len: int,
-    ) -> int:
-        old_path_ptr &= 0xFFFFFFFF
-        old_path_len &= 0xFFFFFFFF
-        new_path_ptr &= 0xFFFFFFFF
-        new_path_len &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.path_symlink(
-                g.string(old_path_ptr, old_path_len, "old_path"),
-                Fd(fd & 0xFFFFFFFF),
-                g.string(new_path_ptr, new_path_len, "new_path"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_symlink", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_symlink",
         wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]),
-        host_path_symlink,
-        access_caller=True,
+        _host_path_symlink,
     )
-
-    def host_path_unlink_file(
-        caller: wasmtime.Caller,
-        fd: int,
-        path_ptr: int,
-        path_len: int,
-    ) -> int:
-        path_ptr &= 0xFFFFFFFF
-        path_len &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.path_unlink_file(Fd(fd & 0xFFFFFFFF), g.string(path_ptr, path_len, "path"))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "path_unlink_file", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define(
         "path_unlink_file",
         wasmtime.FuncType([i32, i32, i32], [i32]),
-        host_path_unlink_file,
-        access_caller=True,
+        _host_path_unlink_file,
     )
-
-    def host_poll_oneoff(
-        caller: wasmtime.Caller,
-        in_: int,
-        out: int,
-        nsubscriptions: int,
-        size_out_ptr: int,
-    ) -> int:
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.poll_oneoff(
-                GuestPtr(g, in_ & 0xFFFFFFFF, _C_SUBSCRIPTION),
-                GuestPtr(g, out & 0xFFFFFFFF, _C_EVENT),
-                nsubscriptions & 0xFFFFFFFF,
-            )
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "poll_oneoff", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "poll_oneoff",
-        wasmtime.FuncType([i32, i32, i32, i32], [i32]),
-        host_poll_oneoff,
-        access_caller=True,
-    )
-
-    def host_proc_exit(caller: wasmtime.Caller, rval: int) -> None:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.proc_exit(rval & 0xFFFFFFFF)
-            raise _guest.TrapError("the host implementation returned from a noreturn function")
-        except Exception as exc:
-            _F.trap(impl, "proc_exit", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "proc_exit",
-        wasmtime.FuncType([i32], []),
-        host_proc_exit,
-        access_caller=True,
-    )
-
-    def host_proc_raise(caller: wasmtime.Caller, sig: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.proc_raise(_guest.lift_enum(_E_SIGNAL, sig & 0xFFFFFFFF, "sig"))
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "proc_raise", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "proc_raise",
-        wasmtime.FuncType([i32], [i32]),
-        host_proc_raise,
-        access_caller=True,
-    )
-
-    def host_sched_yield(caller: wasmtime.Caller) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.sched_yield()
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "sched_yield", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "sched_yield",
-        wasmtime.FuncType([], [i32]),
-        host_sched_yield,
-        access_caller=True,
-    )
-
-    def host_random_get(caller: wasmtime.Caller, buf: int, buf_len: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            impl.random_get(GuestPtr(g, buf & 0xFFFFFFFF, _guest.U8), buf_len & 0xFFFFFFFF)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "random_get", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "random_get",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_random_get,
-        access_caller=True,
-    )
-
-    def host_sock_accept(caller: wasmtime.Caller, fd: int, flags: int, fd_out_ptr: int) -> int:
-        fd_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(fd_out_ptr, 4, "fd_out_ptr")
-            r = impl.sock_accept(
-                Fd(fd & 0xFFFFFFFF),
-                _guest.lift_flags(Fdflags, 0x1f, flags & 0xFFFFFFFF, "flags"),
-            )
-            _S_I.pack_into(g.view, fd_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "sock_accept", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "sock_accept",
-        wasmtime.FuncType([i32, i32, i32], [i32]),
-        host_sock_accept,
-        access_caller=True,
-    )
-
-    def host_sock_recv(
-        caller: wasmtime.Caller,
-        fd: int,
-        ri_data_ptr: int,
-        ri_data_len: int,
-        ri_flags: int,
-        size_out_ptr: int,
-        roflags_out_ptr: int,
-    ) -> int:
-        ri_data_ptr &= 0xFFFFFFFF
-        ri_data_len &= 0xFFFFFFFF
-        size_out_ptr &= 0xFFFFFFFF
-        roflags_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            g.out(roflags_out_ptr, 2, "roflags_out_ptr")
-            r = impl.sock_recv(
-                Fd(fd & 0xFFFFFFFF),
-                _lift_list__iovec(g, ri_data_ptr, ri_data_len),
-                _guest.lift_flags(Riflags, 0x3, ri_flags & 0xFFFFFFFF, "ri_flags"),
-            )
-            _S_I.pack_into(g.view, size_out_ptr, r[0])
-            _S_H.pack_into(g.view, roflags_out_ptr, r[1])
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "sock_recv", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
+    host.define("poll_oneoff", wasmtime.FuncType([i32, i32, i32, i32], [i32]), _host_poll_oneoff)
+    host.define("proc_exit", wasmtime.FuncType([i32], []), _host_proc_exit)
+    host.define("proc_raise", wasmtime.FuncType([i32], [i32]), _host_proc_raise)
+    host.define("sched_yield", wasmtime.FuncType([], [i32]), _host_sched_yield)
+    host.define("random_get", wasmtime.FuncType([i32, i32], [i32]), _host_random_get)
+    host.define("sock_accept", wasmtime.FuncType([i32, i32, i32], [i32]), _host_sock_accept)
+    host.define(
         "sock_recv",
         wasmtime.FuncType([i32, i32, i32, i32, i32, i32], [i32]),
-        host_sock_recv,
-        access_caller=True,
+        _host_sock_recv,
     )
-
-    def host_sock_send(
-        caller: wasmtime.Caller,
-        fd: int,
-        si_data_ptr: int,
-        si_data_len: int,
-        si_flags: int,
-        size_out_ptr: int,
-    ) -> int:
-        si_data_ptr &= 0xFFFFFFFF
-        si_data_len &= 0xFFFFFFFF
-        size_out_ptr &= 0xFFFFFFFF
-        impl: WasiSnapshotPreview1 | None = None
-        g: Guest | None = None
-        try:
-            impl = get_impl(caller)
-            g = Guest(caller, get_memory)
-            g.out(size_out_ptr, 4, "size_out_ptr")
-            r = impl.sock_send(
-                Fd(fd & 0xFFFFFFFF),
-                _lift_list__ciovec(g, si_data_ptr, si_data_len),
-                _guest.narrow_u(si_flags, 0xffff, "si_flags"),
-            )
-            _S_I.pack_into(g.view, size_out_ptr, r)
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "sock_send", exc)
-        finally:
-            if g is not None:
-                g.release()
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "sock_send",
-        wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]),
-        host_sock_send,
-        access_caller=True,
-    )
-
-    def host_sock_shutdown(caller: wasmtime.Caller, fd: int, how: int) -> int:
-        impl: WasiSnapshotPreview1 | None = None
-        try:
-            impl = get_impl(caller)
-            impl.sock_shutdown(
-                Fd(fd & 0xFFFFFFFF),
-                _guest.lift_flags(Sdflags, 0x3, how & 0xFFFFFFFF, "how"),
-            )
-            return 0
-        except Exception as exc:
-            return _F_ERRNO.fail(impl, "sock_shutdown", exc)
-
-    linker.define_func(
-        "wasi_snapshot_preview1",
-        "sock_shutdown",
-        wasmtime.FuncType([i32, i32], [i32]),
-        host_sock_shutdown,
-        access_caller=True,
-    )
+    host.define("sock_send", wasmtime.FuncType([i32, i32, i32, i32, i32], [i32]), _host_sock_send)
+    host.define("sock_shutdown", wasmtime.FuncType([i32, i32], [i32]), _host_sock_shutdown)
