@@ -55,6 +55,7 @@ __all__ = [
     "OutputInfo",
     "PortInfo",
     "detect_encoding",
+    "shared_core",
 ]
 
 log = logging.getLogger("witxgen_runtime")
@@ -375,6 +376,26 @@ def detect_encoding(builders: Sequence[memoryview]) -> str:
 
 # --- the backend -------------------------------------------------------------------------
 
+_shared_core: Any = None
+_shared_core_lock = threading.Lock()
+
+
+def shared_core() -> Any:
+    """The process's `ov.Core` for backends not given one: created on first use, never destroyed.
+
+    Why never destroyed: OpenVINO's CPU plugin installs its own alternate signal stack
+    (sigaltstack) on the thread that first compiles with it and, when the Core that loaded it is
+    destroyed, puts back the one it found there. Cores destroyed in another order than they were
+    made (one guest's run ending after the next one's started, as in any loop over `run_wasi`)
+    leave a freed stack installed, and the next wasm trap, which wasmtime takes as a signal on
+    that stack, kills the process with SIGSEGV. A Core that lives as long as the process keeps
+    the plugin and its stack alive (and spares every backend a Core and its thread pool)."""
+    global _shared_core
+    with _shared_core_lock:
+        if _shared_core is None:
+            _shared_core = ov.Core()
+        return _shared_core
+
 
 class OpenVinoBackend:
     """wasi-nn graphs, contexts and tensors on OpenVINO.
@@ -384,7 +405,8 @@ class OpenVinoBackend:
                conformance and accuracy runs use this).
       "auto" - OpenVINO's default for the device: bf16 on CPUs with AVX512-BF16/AMX (this machine
                reports bf16), f16 on GPUs; faster, less exact.
-    limits: resource limits (see Limits); core: an ov.Core to share (default: a new one).
+    limits: resource limits (see Limits); core: the ov.Core to use (default: `shared_core()`;
+      in a process that runs wasm, Cores must not be destroyed out of order: see there).
     error_history: how many errors `errors` keeps.
     """
 
@@ -400,7 +422,7 @@ class OpenVinoBackend:
             raise ValueError(f"precision must be 'f32' or 'auto', not {precision!r}")
         self.precision = precision
         self.limits = limits if limits is not None else Limits()
-        self.core = core if core is not None else ov.Core()
+        self.core = core if core is not None else shared_core()
         self._config: dict[str, str] = (
             {"INFERENCE_PRECISION_HINT": "f32"} if precision == "f32" else {}
         )
@@ -621,6 +643,7 @@ class OpenVinoBackend:
             return self.core.read_model(str(paths[0]))
 
     def _compile(self, model: Any, device: str, nbytes: int, keepalive: Any) -> _Compiled:
+        _check_tensor_sizes(model, self.limits.max_tensor_bytes)
         compiled = self.core.compile_model(model, device, self._config)
         info = GraphInfo(
             inputs=tuple(_port_info(p) for p in compiled.inputs),
@@ -1007,6 +1030,29 @@ def _bytes_of(array: Any) -> memoryview:
     """A read-only 1-D byte view of `array` (copied first only if not C-contiguous)."""
     flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
     return memoryview(flat).toreadonly()  # type: ignore[arg-type]
+
+
+def _check_tensor_sizes(model: Any, limit: int) -> None:
+    """too_large if an operation of `model` (other than a Constant) declares an output of more
+    than `limit` bytes: its static shape, or the lower bounds of a dynamic one. Compiling such a
+    model would make OpenVINO fold or allocate that tensor (a guest's Broadcast to [1<<16, 1<<16]
+    costs 16 GiB of host memory and minutes of CPU otherwise)."""
+    for op in model.get_ordered_ops():
+        if op.get_type_name() == "Constant":
+            continue
+        for i in range(op.get_output_size()):
+            bits = op.get_output_element_type(i).bitwidth
+            partial = op.get_output_partial_shape(i)
+            if bits == 0 or partial.rank.is_dynamic:
+                continue
+            elements = math.prod(d.get_min_length() for d in partial)
+            nbytes = (elements * bits + 7) // 8
+            if nbytes > limit:
+                raise _fail(
+                    "too_large",
+                    f"operation {op.get_friendly_name()!r} ({op.get_type_name()}) makes a "
+                    f"{partial} tensor of {nbytes} bytes, more than the limit of {limit}",
+                )
 
 
 def _bind_output(request: Any, index: int, port: PortInfo) -> Any:

@@ -9,16 +9,30 @@
     store = wasmtime.Store(engine) ...             # one OpenVinoNn per Store
 
 Afterwards `nn.errors` holds the detail of every error the guest was given.
+
+Call `witxgen_runtime.run.ensure_signal_stack()` on the thread before you run the guest (as
+`run_wasi` does) when the process makes and destroys OpenVINO Cores of its own: see there why
+a wasm trap could otherwise kill the process.
+
+Logging: the glue logs every error and trap (traps at ERROR, with the Python exception
+attached) on the "witxgen_host" logger, and the backend logs on "witxgen_runtime". Both get a
+`logging.NullHandler` here, so an embedder that configures no logging gets no output from them
+(without it, Python's last-resort handler would print each trap's traceback to stderr, under
+`witxgen run` too); configure logging to see them.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import wasmtime
 from witxgen_host import wasi_ephemeral_nn
 
 from .nn import OpenVinoNn
+
+for _name in ("witxgen_host", "witxgen_runtime"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
 
 
 def add_wasi_nn(

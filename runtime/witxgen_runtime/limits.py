@@ -30,6 +30,12 @@ class Limits:
     max_builders: int = 16
     #: Bytes of one input tensor (`set_input`).
     max_input_bytes: int = 2 * GiB
+    #: Bytes of any one tensor a model computes (an operation's output, intermediate or not),
+    #: checked at load from the shapes the model declares: a static shape, or the lower bounds
+    #: of a dynamic one, past this is too_large before OpenVINO compiles (constant folding) or
+    #: allocates it. Constants are not counted (their bytes are the model's own). Shapes that
+    #: depend on input values cannot be checked.
+    max_tensor_bytes: int = 1 * GiB
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -106,16 +106,20 @@ class OpenVinoNn(nn.WasiEphemeralNn):
         return data.nbytes
 
     def on_error(self, function: str, error: BaseException) -> None:
+        detail = str(error)
         if isinstance(error, nn.NnErrnoError):
             code = error.errno.name.lower()
+            detail = error.message or code  # str() would repeat the code
         elif isinstance(error, MissingMemory):
             code = "missing_memory"
         elif isinstance(error, GuestError):
             code = "invalid_argument"
         else:
             code = "trap"
-        self.errors.append(ErrorRecord(function, code, str(error)))
-        super().on_error(function, error)
+        self.errors.append(ErrorRecord(function, code, detail))
+        # Keep text only: a kept exception's traceback reaches the calling Store through its
+        # frames, and would keep the Store, its memory and its models alive.
+        self.last_error = None
 
     # ---- helpers ---------------------------------------------------------------------
 
