@@ -965,10 +965,13 @@ class PythonHostTarget(Target):
             value = "r" if len(abi.outs) == 1 else f"r[{i}]"
             try:
                 lowers += plan.mem_lower(ty, names[p.name], value)
-            except _CannotLower as exc:
-                raise GenerateError(
-                    f"python-host: {where}: its result type {exc} holds a list or string, "
-                    "which a host cannot write into guest memory") from None
+            except _CannotLower:
+                # The witx ABI gives a host no way to allocate guest memory, so such a result
+                # (old wasi-nn drafts returned a whole tensor) can never be delivered: the
+                # function is generated, and a call traps saying why.
+                message = f"{where}: a result holding a list or string cannot be written"
+                lowers = [f"raise _guest.TrapError({_q(message)})"]
+                break
 
         failure = self.failure(module, abi.error, failures)
         returns, result_docs, ending, direct = "None", "", "none", ""
