@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 @dataclass(frozen=True, order=True)
@@ -70,19 +71,35 @@ class DiagnosticSink:
         return bool(self.diagnostics)
 
 
+EXCERPT_WIDTH = 200
+"""Longest part of a source line quoted under a diagnostic."""
+
+
+@lru_cache(maxsize=8)
+def _lines(text: str) -> tuple[str, ...]:
+    # Cached: one input can have thousands of diagnostics, each quoting a line of it.
+    return tuple(text.split("\n"))  # only \n ends a line for the parser, so only \n here
+
+
 def _source_excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.path)
     if text is None:
         return []
-    lines = text.split("\n")  # only \n ends a line for the parser, so only \n here
+    lines = _lines(text)
     if not 1 <= span.line <= len(lines):
         return []
-    line = lines[span.line - 1].replace("\t", " ")
+    line, col = lines[span.line - 1], span.col
+    if len(line) > EXCERPT_WIDTH:
+        # Quote only the part around the column: copying a long line for each of thousands
+        # of diagnostics is quadratic (a minified or hostile file).
+        start = max(0, min(col - 1 - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))
+        line, col = line[start : start + EXCERPT_WIDTH], col - start
+    line = line.replace("\t", " ")
     width = 1
     if span.end_line == span.line and span.end_col > span.col:
         width = span.end_col - span.col
-    width = max(1, min(width, len(line) - span.col + 1))
-    return [f"  {line}", "  " + " " * (span.col - 1) + "^" + "~" * (width - 1)]
+    width = max(1, min(width, len(line) - col + 1))
+    return [f"  {line}", "  " + " " * (col - 1) + "^" + "~" * (width - 1)]
 
 
 def render(diag: Diagnostic, sources: Mapping[str, str]) -> str:

@@ -16,7 +16,9 @@ from .diagnostics import Diagnostic, Related, WitxError
 from .parser import decode_source, parse
 from .validate import validate
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024
+"""Largest file read: 11 times the largest real witx file. The parser caps tokens too
+(parser.MAX_TOKENS); this bounds the time spent on comments and blanks."""
 
 
 class _Loader:
@@ -33,7 +35,8 @@ class _Loader:
         if key in self.loaded:
             return
         try:
-            data = path.read_bytes()
+            with path.open("rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)  # no more: the file may be huge or endless
         except OSError as exc:
             span = via.span if via else None
             reason = exc.strerror or str(exc)
@@ -65,7 +68,7 @@ class _Loader:
 
     def use(self, including: Path, use: s.UseSyn) -> None:
         candidates = [including.parent / use.path] + [d / use.path for d in self.include_dirs]
-        found = next((c for c in candidates if c.is_file()), None)
+        found = next((c for c in candidates if _is_file(c)), None)
         if found is None:
             looked = ", ".join(str(c.parent) for c in candidates)
             self.diagnostics.append(
@@ -89,6 +92,14 @@ class _Loader:
             )
             return
         self.load(found, _display(found), use)
+
+
+def _is_file(path: Path) -> bool:
+    # is_file() raises for a name too long, a directory we may not search, ...
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _display(path: Path) -> str:

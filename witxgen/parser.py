@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -25,10 +26,19 @@ from .diagnostics import Diagnostic, Span, WitxError
 MAX_DEPTH = 100
 """Deepest parenthesis nesting accepted; real specs stay below 10."""
 
-_GAP_WITHOUT_ITEMS = re.compile(r"(?:\s|;;(?!;)[^\n]*|\(;(?:[^;]|;(?!\)))*;\))*\Z")
+MAX_TOKENS = 10_000
+"""Most tokens (doc comments included) accepted in one file; real specs stay below 2,000.
+Parsing costs up to ~50 µs a token on a slow machine, so any file parses in under a second."""
+
+_GAP_WITHOUT_ITEMS = re.compile(r"(?:\s|;;(?!;)[^\n]*|\(;(?:[^;]|;(?!\)))*;\))*")
 
 
 class _DepthExceeded(Exception):
+    def __init__(self, token: Token) -> None:
+        self.token = token
+
+
+class _TooManyTokens(Exception):
     def __init__(self, token: Token) -> None:
         self.token = token
 
@@ -40,6 +50,7 @@ class _ParseState:
     text: str = ""
     docs: list[Token] = field(default_factory=list)
     open_parens: list[Token] = field(default_factory=list)
+    tokens: int = 0
 
 
 class _RunTogether(Exception):
@@ -91,11 +102,38 @@ def _on_close(tok: Token) -> Token:
     return tok
 
 
+def _counted(callback: Callable[[Token], Token]) -> Callable[[Token], Token]:
+    def count(tok: Token) -> Token:
+        state = _current()
+        state.tokens += 1
+        if state.tokens > MAX_TOKENS:
+            raise _TooManyTokens(tok)
+        return callback(tok)
+
+    return count
+
+
+def _same(tok: Token) -> Token:
+    return tok
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("witxgen").joinpath("grammar/witx.lark").read_text("utf-8")
     # Lark names an anonymous keyword terminal after its upper-cased text.
     keywords = {word.upper(): _on_keyword for word in re.findall(r'"([a-z_]+)"', grammar)}
+    callbacks = {
+        **keywords,
+        "BUILTIN": _on_keyword,
+        "DOC_COMMENT": _on_doc,
+        "LPAR": _on_open,
+        "WITX": _on_open,
+        "INTERFACE": _on_open,
+        "RPAR": _on_close,
+        "ID": _same,
+        "STRING": _same,
+        "NUMBER": _same,
+    }
     return Lark(
         grammar,
         parser="lalr",
@@ -103,15 +141,8 @@ def _lark() -> Lark:
         propagate_positions=True,
         maybe_placeholders=False,
         cache=True,
-        lexer_callbacks={
-            **keywords,
-            "BUILTIN": _on_keyword,
-            "DOC_COMMENT": _on_doc,
-            "LPAR": _on_open,
-            "WITX": _on_open,
-            "INTERFACE": _on_open,
-            "RPAR": _on_close,
-        },
+        # Every token is counted: parse time grows with them, so they are capped.
+        lexer_callbacks={name: _counted(cb) for name, cb in callbacks.items()},
     )
 
 
@@ -152,6 +183,7 @@ class _Builder(Transformer[Token, Any]):
         self.text = text
         self.doc_tokens = docs
         self.doc_starts = [t.start_pos or 0 for t in docs]
+        self.gap_ends: dict[int, int] = {}
 
     # ---- helpers ---------------------------------------------------------
 
@@ -173,13 +205,24 @@ class _Builder(Transformer[Token, Any]):
         end = pos
         while i >= 0:
             tok = self.doc_tokens[i]
-            if tok.end_pos is None or not _GAP_WITHOUT_ITEMS.match(self.text, tok.end_pos, end):
+            if tok.end_pos is None or self.gap_end(i) < end:
                 break
-            body = str(tok)[3:]
+            body = str(tok)[3:].rstrip()  # trailing blanks (a CR too) are not part of the docs
             lines.append(body[1:] if body.startswith(" ") else body)
             end = tok.start_pos or 0
             i -= 1
         return "\n".join(reversed(lines)).rstrip()
+
+    def gap_end(self, i: int) -> int:
+        """Where the blanks and plain comments after doc comment `i` end.
+
+        Memoised: otherwise a long block comment is scanned again for every node after it.
+        """
+        if i not in self.gap_ends:
+            start = self.doc_tokens[i].end_pos or 0
+            gap = _GAP_WITHOUT_ITEMS.match(self.text, start)  # always matches, maybe empty
+            self.gap_ends[i] = gap.end() if gap else start
+        return self.gap_ends[i]
 
     @staticmethod
     def split(children: list[Any]) -> tuple[list[Token], list[Any]]:
@@ -481,6 +524,11 @@ def parse(path: str, text: str) -> s.DocumentSyn:
         span = Span(path, tok.line or 0, tok.column or 0, tok.line or 0, (tok.column or 0) + 1)
         msg = f"nesting deeper than {MAX_DEPTH} levels"
         raise WitxError([Diagnostic("too-deep", msg, span)], {path: text}) from None
+    except _TooManyTokens as exc:
+        tok = exc.token
+        span = Span(path, tok.line or 0, tok.column or 0, tok.line or 0, (tok.column or 0) + 1)
+        msg = f"more than {MAX_TOKENS} tokens; files this large are not supported"
+        raise WitxError([Diagnostic("too-large", msg, span)], {path: text}) from None
     except _RunTogether as exc:
         tok = exc.token
         line, col = tok.line or 0, tok.column or 0

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from . import ir
 from . import syntax as s
 from .diagnostics import DiagnosticSink, Related, Span, WitxError
+from .parser import MAX_DEPTH
 
 UNSIGNED_REPRS = {"u8": 8, "u16": 16, "u32": 32, "u64": 64}
 INT_RANGES = {
@@ -25,6 +26,9 @@ INT_RANGES = {
     "char8": (0, 255),
 }
 SCALAR_RESULT_TYPES = (ir.Builtin, ir.Enum, ir.Flags, ir.Handle, ir.Pointer)
+_LEAVES = (Span, s.Ident, s.CaseName)  # hold no types; the tree walks skip them (speed)
+HINT_BUDGET = 20_000
+"""Typename comparisons that "did you mean" suggestions may make in one validation."""
 
 
 def smallest_repr(count: int) -> str:
@@ -51,9 +55,9 @@ def is_old_dialect(doc: s.DocumentSyn) -> bool:
         if hasattr(node, "__dataclass_fields__"):
             for name in node.__dataclass_fields__:
                 value = getattr(node, name)
-                if isinstance(value, tuple):
+                if isinstance(value, tuple) and value and not isinstance(value[0], _LEAVES):
                     stack.extend(value)
-                elif hasattr(value, "__dataclass_fields__"):
+                elif hasattr(value, "__dataclass_fields__") and not isinstance(value, _LEAVES):
                     stack.append(value)
     return False
 
@@ -62,11 +66,18 @@ class _Validator:
     def __init__(self, docs: Sequence[s.DocumentSyn]) -> None:
         self.sink = DiagnosticSink()
         self.docs = docs
-        self.old_files = {d.path for d in docs if is_old_dialect(d)}
+        # One dialect per document: an old-dialect module file may hold no old-only construct
+        # itself (its types live in the typenames file it `use`s).
+        self.old_dialect = any(is_old_dialect(d) for d in docs)
         self.typenames: dict[str, s.TypenameSyn] = {}
         self.converted: dict[str, ir.Type] = {}
         self.in_progress: list[str] = []
         self.bad_types: set[str] = set()
+        self.deps: dict[str, list[str]] = {}
+        self.depth: dict[str, int] = {}  # nesting levels of each typename, through references
+        self.hints: dict[str, str] = {}
+        self.hint_budget = HINT_BUDGET
+        self.names_length = 0  # total length of the typenames, set once they are known
 
     # ---- diagnostics helpers ----------------------------------------------
 
@@ -106,6 +117,7 @@ class _Validator:
         self.check_duplicates("type", (t.name for t in typenames), "duplicate-type")
         for t in typenames:
             self.typenames.setdefault(t.name.name, t)
+        self.names_length = sum(map(len, self.typenames))
 
         typedefs = []
         for t in typenames:
@@ -116,6 +128,7 @@ class _Validator:
             constants = self.int_constants(t)
             typedefs.append(ir.TypeDef(t.name.name, ty, t.docs, constants, t.span))
         self.report_cycles()
+        self.report_depth()
         typedefs = self.attach_consts(typedefs, consts)
 
         self.check_duplicates("module", (m.name for m in modules), "duplicate-module")
@@ -217,8 +230,9 @@ class _Validator:
         return ir.Builtin("u32") if isinstance(ty, ir.Ref) else ty
 
     def report_cycles(self) -> None:
-        """Find reference cycles among typenames with an iterative depth-first search."""
-        deps = {name: _refs_in(syn.type) for name, syn in self.typenames.items()}
+        """Find reference cycles among typenames with an iterative depth-first search, and
+        measure each typename's nesting depth once its references are measured."""
+        deps = self.deps = {name: _refs_in(syn.type) for name, syn in self.typenames.items()}
         state: dict[str, int] = {}  # 1: on the current path, 2: finished
         for root in deps:
             if root in state:
@@ -228,7 +242,9 @@ class _Validator:
             while stack:
                 nxt = next(stack[-1], None)
                 if nxt is None:
-                    state[path.pop()] = 2
+                    done = path.pop()
+                    state[done] = 2
+                    self.depth[done] = _nesting(self.typenames[done].type, self.depth)
                     stack.pop()
                 elif nxt in deps and nxt not in state:
                     state[nxt] = 1
@@ -242,10 +258,29 @@ class _Validator:
                         span = self.typenames[nxt].name.span
                         self.error("recursive-type", f"recursive type `${nxt}` ({shown})", span)
 
+    def report_depth(self) -> None:
+        """Types may nest at most MAX_DEPTH levels counting through references, since layout
+        and the targets recurse through them. Only the innermost typename past it is named."""
+        for name, syn in self.typenames.items():
+            if self.depth.get(name, 0) > MAX_DEPTH and all(
+                self.depth.get(d, 0) <= MAX_DEPTH for d in self.deps[name]
+            ):
+                self.error(
+                    "too-deep",
+                    f"type `${name}` nests deeper than {MAX_DEPTH} levels through its references",
+                    syn.name.span,
+                )
+
     def unknown_type(self, name: str, span: Span) -> None:
-        close = difflib.get_close_matches(name, list(self.typenames), n=1)
-        hint = f"; did you mean `${close[0]}`?" if close else ""
-        self.error("unknown-type", f"unknown type `${name}`{hint}", span)
+        if name not in self.hints:
+            # difflib compares with every typename, at a cost growing with both lengths, and
+            # hostile input can hold thousands of unknown names: suggestions stop past a budget.
+            self.hint_budget -= len(self.typenames) + len(name) * self.names_length // 100
+            close = []
+            if self.hint_budget >= 0:
+                close = difflib.get_close_matches(name, list(self.typenames), n=1)
+            self.hints[name] = f"; did you mean `${close[0]}`?" if close else ""
+        self.error("unknown-type", f"unknown type `${name}`{self.hints[name]}", span)
 
     # ---- type expressions ---------------------------------------------------
 
@@ -344,7 +379,11 @@ class _Validator:
         if isinstance(tag, s.BuiltinSyn) and tag.name in UNSIGNED_REPRS:
             return None, None, tag.name
         if isinstance(tag, s.RefSyn) and tag.name in self.typenames:
-            resolved = self.resolve_shallow(ir.Ref(tag.name))
+            # Converting a typename on demand recurses; a chain of variants tagged by
+            # variants would exhaust the stack, so only (aliases of) enums are converted here.
+            resolved = None
+            if isinstance(self.alias_target(tag.name), (s.EnumSyn, s.RefSyn)):
+                resolved = self.resolve_shallow(ir.Ref(tag.name))
             if isinstance(resolved, ir.Enum):
                 return tag.name, resolved, resolved.repr
             self.error("tag-not-enum", f"variant tag `${tag.name}` is not an enum", tag.span)
@@ -357,24 +396,35 @@ class _Validator:
         )
         return None, None, None
 
+    def alias_target(self, name: str) -> s.TypeSyn:
+        """The syntax that typename `name`'s alias chain ends at (a ref if broken or cyclic)."""
+        syn = self.typenames[name].type
+        seen = {name}
+        while isinstance(syn, s.RefSyn) and syn.name in self.typenames and syn.name not in seen:
+            seen.add(syn.name)
+            syn = self.typenames[syn.name].type
+        return syn
+
     def variant_cases(
         self, tag: s.TypeSyn | None, cases: Sequence[s.CaseSyn], span: Span
     ) -> tuple[str, str | None, tuple[ir.VariantCase, ...], ir.Enum | None]:
         self.check_duplicates("variant case", (c.name for c in cases), "duplicate-case")
         tag_name, tag_enum, repr_name = self.tag_enum(tag) if tag else (None, None, None)
+        values: dict[str, int] = {}  # built once: a per-case scan is quadratic in the cases
+        for i, k in enumerate(tag_enum.cases if tag_enum else ()):
+            values.setdefault(k.name, i)  # a repeated name keeps its first value
         out = []
         for i, c in enumerate(cases):
             value = i
             if tag_enum is not None:
-                names = [k.name for k in tag_enum.cases]
-                if c.name.name not in names:
+                if c.name.name not in values:
                     self.error(
                         "case-not-in-tag",
                         f"case `${c.name.name}` is not a case of tag enum `${tag_name}`",
                         c.name.span,
                     )
                 else:
-                    value = names.index(c.name.name)
+                    value = values[c.name.name]
             out.append(
                 ir.VariantCase(
                     c.name.name, self.type(c.type) if c.type else None, value, c.docs, c.span
@@ -430,7 +480,7 @@ class _Validator:
             "duplicate-function",
             sigil="",
         )
-        funcs = tuple(self.function(f, m.span.path in self.old_files) for f in m.functions)
+        funcs = tuple(self.function(f, self.old_dialect) for f in m.functions)
         return ir.Module(m.name.name, funcs, tuple(i.name for i in m.imports), m.docs, m.span)
 
     def function(self, f: s.FunctionSyn, old: bool) -> ir.Function:
@@ -499,21 +549,41 @@ class _Validator:
 
 def _refs_in(syn: s.TypeSyn) -> list[str]:
     """Names a type expression refers to, in order, without recursion."""
-    names: list[str] = []
+    names: dict[str, None] = {}  # ordered and O(1) to test, for types with many refs
     stack: list[object] = [syn]
     while stack:
         node = stack.pop()
         if isinstance(node, s.RefSyn):
-            if node.name not in names:
-                names.append(node.name)
+            names.setdefault(node.name)
         elif hasattr(node, "__dataclass_fields__"):
             for name in reversed(list(node.__dataclass_fields__)):
                 value = getattr(node, name)
-                if isinstance(value, tuple):
+                if isinstance(value, tuple) and value and not isinstance(value[0], _LEAVES):
                     stack.extend(reversed(value))
-                elif hasattr(value, "__dataclass_fields__"):
+                elif hasattr(value, "__dataclass_fields__") and not isinstance(value, _LEAVES):
                     stack.append(value)
-    return names
+    return list(names)
+
+
+def _nesting(syn: s.TypeSyn, named: dict[str, int]) -> int:
+    """Levels of type expressions in `syn`, a reference counting as its target's levels."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(syn, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, s.TypeSyn):
+            level += 1 + (named.get(node.name, 0) if isinstance(node, s.RefSyn) else 0)
+            deepest = max(deepest, level)
+        for name in getattr(node, "__dataclass_fields__", ()):
+            value = getattr(node, name)
+            if isinstance(value, _TYPE_PARTS):  # not spans, names or enum cases: speed
+                stack.append((value, level))
+            elif isinstance(value, tuple) and value and isinstance(value[0], _TYPE_PARTS):
+                stack.extend((v, level) for v in value)
+    return deepest
+
+
+_TYPE_PARTS = (s.TypeSyn, s.FieldSyn, s.CaseSyn)
 
 
 def _variant_kind(cases: tuple[ir.VariantCase, ...], tag_enum: ir.Enum | None) -> str:
