@@ -11,13 +11,26 @@ from pathlib import Path
 
 from guest_harness import GuestRun, run_guest
 from nn_fake_host import FakeNn, InputRecord, LoadCall
+from wasm_imports import wasm_imports
 from witxgen_host.wasi_ephemeral_nn import Graph, NnErrno, NnErrnoError
+
+from witxgen.abi import function_abi
+from witxgen.loader import load_document
 
 EXPECTED_CALLS = [
     "load", "load", "load", "load", "load_by_name", "load_by_name",
     "init_execution_context", "init_execution_context", "set_input", "set_input",
     "get_output", "compute", "get_output", "get_output", "get_output",
 ]
+
+
+def assert_imports_match_spec(guest: Path, spec: Path) -> None:
+    """The guest's wasi-nn imports carry exactly the spec's core signatures."""
+    nn = {name: sig for (mod, name), sig in wasm_imports(guest).items()
+          if mod == "wasi_ephemeral_nn"}
+    doc = load_document(spec)
+    assert nn == {f.name: (function_abi(doc, f).param_types, ["i32"])
+                  for f in doc.module("wasi_ephemeral_nn").functions}
 
 
 def assert_scenario_passes(guest: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BROKEN_DRAFTS, REPO, SPEC, WITX, corpus_files, includes_for, require
+from wasm_imports import wasm_imports
 
 from witxgen import ir
 from witxgen.abi import function_abi
@@ -272,19 +273,6 @@ def build_exercise(doc: ir.Document, out: Path, entry: str = "exercise") -> list
         path.write_text(exercise_source(target, module, stem, f"{entry}_{i}"), "utf-8")
         entries.append(path)
     return entries
-
-
-def wasm_imports(wasm: Path) -> dict[tuple[str, str], tuple[list[str], list[str]]]:
-    import wasmtime
-
-    module = wasmtime.Module.from_file(wasmtime.Engine(), str(wasm))
-    found = {}
-    for imp in module.imports:
-        ty = imp.type
-        if isinstance(ty, wasmtime.FuncType):
-            found[(imp.module, imp.name or "")] = ([str(p) for p in ty.params],
-                                                    [str(r) for r in ty.results])
-    return found
 
 
 def valid_corpus() -> list[Path]:
@@ -617,11 +605,9 @@ def guest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_scenario_guest_imports(guest: Path) -> None:
-    imports = wasm_imports(guest)
-    nn = {name: sig for (mod, name), sig in imports.items() if mod == "wasi_ephemeral_nn"}
-    doc = load_document(SPEC)
-    assert nn == {f.name: (function_abi(doc, f).param_types, ["i32"])
-                  for f in doc.module("wasi_ephemeral_nn").functions}
+    from scenario_checks import assert_imports_match_spec
+
+    assert_imports_match_spec(guest, SPEC)
 
 
 @pytest.mark.slow

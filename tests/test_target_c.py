@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from conftest import BROKEN_DRAFTS, REPO, SPEC, WITX, corpus_files, includes_for, require
 from wasi_libc_facts import DEFAULT_API_H, parse_api_h
+from wasm_imports import wasm_imports as read_wasm_imports
 
 from witxgen import ir
 from witxgen.abi import function_abi
@@ -359,17 +360,7 @@ def test_preview1_agrees_with_wasi_libc(clang: list[str], tmp_path: Path) -> Non
 
 def wasm_imports(path: Path) -> dict[tuple[str, str], tuple[list[str], list[str]]]:
     require(importlib.util.find_spec("wasmtime") is not None, "wasmtime-py is not installed")
-    import wasmtime
-
-    module = wasmtime.Module.from_file(wasmtime.Engine(), str(path))
-    out: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-    for imp in module.imports:
-        ty = imp.type
-        if isinstance(ty, wasmtime.FuncType):
-            assert imp.name is not None
-            out[(imp.module, imp.name)] = ([str(p) for p in ty.params],
-                                           [str(r) for r in ty.results])
-    return out
+    return read_wasm_imports(path)
 
 
 def link_raw_imports(clang: list[str], doc: ir.Document, tmp_path: Path) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BROKEN_DRAFTS, REPO, SPEC, WITX, corpus_files, includes_for, require
+from wasm_imports import wasm_imports
 
 from witxgen import ir
 from witxgen.abi import function_abi
@@ -443,19 +444,6 @@ def test_field_offsets_at_run_time(which: str, tmp_path: Path) -> None:
     assert measured == expected
 
 
-def wasm_imports(wasm: Path) -> dict[tuple[str, str], tuple[list[str], list[str]]]:
-    import wasmtime
-
-    module = wasmtime.Module.from_file(wasmtime.Engine(), str(wasm))
-    found = {}
-    for imp in module.imports:
-        ty = imp.type
-        if isinstance(ty, wasmtime.FuncType):
-            found[(imp.module, imp.name or "")] = ([str(p) for p in ty.params],
-                                                    [str(r) for r in ty.results])
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["wasi-nn", "preview1", "edge"])
 def test_linked_imports_have_the_core_signatures(which: str, tmp_path: Path) -> None:
@@ -499,11 +487,9 @@ def guest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_scenario_guest_imports(guest: Path) -> None:
-    imports = wasm_imports(guest)
-    nn = {name: sig for (mod, name), sig in imports.items() if mod == "wasi_ephemeral_nn"}
-    doc = load_document(SPEC)
-    assert nn == {f.name: (function_abi(doc, f).param_types, ["i32"])
-                  for f in doc.module("wasi_ephemeral_nn").functions}
+    from scenario_checks import assert_imports_match_spec
+
+    assert_imports_match_spec(guest, SPEC)
 
 
 @pytest.mark.slow
