@@ -1,7 +1,7 @@
 """The specs every target's golden files come from, and how to render and read them.
 
-Golden files live in `tests/golden/<input>/<target>/` and are exactly what the target
-generates for that input. `python tests/update_golden.py [TARGET...]` rewrites them;
+Golden files live in `tests/golden/<input>/<target>/` (for spec/wasi-nn.witx: `generated/<target>/`)
+and are exactly what the target generates for that input. `python tests/update_golden.py [TARGET...]` rewrites them;
 `tests/test_golden.py` compares. Provenance lines use each input's fixed `display` path,
 so golden files do not depend on the cwd or on where the shared corpus lives.
 """
@@ -27,10 +27,12 @@ class GoldenInput:
     path: Path  # the entry .witx file
     display: str  # the spec path the provenance lines show
     includes: tuple[Path, ...] = ()  # -I folders for `use`
+    folder: Path | None = None  # where its files live, when not tests/golden/<name>/
 
 
 GOLDEN_INPUTS = (
-    GoldenInput("wasi-nn", SPEC, "spec/wasi-nn.witx"),
+    # The project's own spec: its golden files are the checked-in generated/ folder itself.
+    GoldenInput("wasi-nn", SPEC, "spec/wasi-nn.witx", folder=REPO / "generated"),
     GoldenInput("preview1", WITX / "wasi" / "preview1" / "wasi_snapshot_preview1.witx",
                 "../shared/witx/wasi/preview1/wasi_snapshot_preview1.witx"),
 )
@@ -53,7 +55,7 @@ def render(target: str, golden: GoldenInput) -> dict[str, str]:
 
 
 def golden_root(target: str, golden: GoldenInput) -> Path:
-    return GOLDEN_DIR / golden.name / target
+    return (golden.folder or GOLDEN_DIR / golden.name) / target
 
 
 def read_tree(root: Path) -> dict[str, str]:
