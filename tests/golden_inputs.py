@@ -1,9 +1,10 @@
 """The specs every target's golden files come from, and how to render and read them.
 
-Golden files live in `tests/golden/<input>/<target>/` (for spec/wasi-nn.witx: `generated/<target>/`)
-and are exactly what the target generates for that input. `python tests/update_golden.py [TARGET...]` rewrites them;
-`tests/test_golden.py` compares. Provenance lines use each input's fixed `display` path,
-so golden files do not depend on the cwd or on where the shared corpus lives.
+Golden files live in `tests/golden/<input>/<target>/` (for spec/wasi-nn.witx: the
+checked-in `generated/<target>/`) and are exactly what the target generates for that input.
+`python tests/update_golden.py [TARGET...]` rewrites them; `tests/test_golden.py` compares.
+Provenance lines use each input's fixed `display` path, so golden files do not depend on
+the cwd or on where the shared corpus lives.
 """
 
 from __future__ import annotations
