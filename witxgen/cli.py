@@ -13,10 +13,21 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .diagnostics import WitxError, render_all
-from .loader import load_document
+
+if TYPE_CHECKING:
+    from . import ir
+
+
+def load_document(path: str, include: Sequence[str]) -> ir.Document:
+    """The loader, imported on first use: building the parser costs more than `--help`."""
+    from .loader import load_document as load
+
+    return load(path, include)
+
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
