@@ -639,7 +639,7 @@ def render(results: dict[str, Any], out: Path) -> tuple[str, str]:
         "`wasi_ephemeral_nn.h`; the same .wasm under both runtimes, model preloaded by name "
         "with `--nn-graph` / `-S nn-graph`), around the same three steps in Python "
         "(`benchmarks/native_worker.py`: copy into the request's input tensor, "
-        "`start_async()` + `wait()` as witxgen's backend does, copy the output), around "
+        "a synchronous `infer()` as witxgen's backend does, copy the output), around "
         "`session.run` + copying the output in Node (`benchmarks/node/ort_bench.mjs`). "
         "Every route gets the same input tensor (a fixed LCG sequence); *output vs native "
         "f32* compares a weighted checksum of the output with native OpenVINO's at f32 "

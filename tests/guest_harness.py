@@ -41,14 +41,19 @@ def compile_module(wasm: Path | bytes | str) -> wasmtime.Module:
 
 
 def run_guest(wasm: Path | bytes | str, args: Sequence[str] = (), *,
-              host: FakeNn | None = None, fast: bool | None = None) -> GuestRun:
-    """`fast` is `add_to_linker`'s: how the wasi-nn imports are registered."""
+              host: FakeNn | None = None, fast: bool | None = None,
+              kept_memory: bool = False) -> GuestRun:
+    """`fast` is `add_to_linker`'s: how the wasi-nn imports are registered. `kept_memory`:
+    pass a `get_memory` that returns the memory kept from instantiation (as `run_wasi`
+    does) instead of letting each call look the export up."""
     module = compile_module(wasm)
     host = FakeNn() if host is None else host
     name = wasm.name if isinstance(wasm, Path) else "guest.wasm"
     linker = wasmtime.Linker(_ENGINE)
     linker.define_wasi()
-    wasi_ephemeral_nn.add_to_linker(linker, lambda caller: host, fast=fast)
+    kept: list[object] = []
+    wasi_ephemeral_nn.add_to_linker(linker, lambda caller: host, fast=fast,
+                                    get_memory=(lambda caller: kept[0]) if kept_memory else None)
     with tempfile.TemporaryDirectory(prefix="witxgen-guest-") as tmp:
         out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
         config = wasmtime.WasiConfig()
@@ -58,6 +63,7 @@ def run_guest(wasm: Path | bytes | str, args: Sequence[str] = (), *,
         store = wasmtime.Store(_ENGINE)
         store.set_wasi(config)
         instance = linker.instantiate(store, module)
+        kept.append(instance.exports(store).get("memory"))
         start = instance.exports(store)["_start"]
         assert isinstance(start, wasmtime.Func), "_start is not a function"
         trap: str | None = None

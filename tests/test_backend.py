@@ -33,6 +33,7 @@ _RUNTIME = Path(__file__).resolve().parents[1] / "runtime"
 if str(_RUNTIME) not in sys.path:
     sys.path.insert(0, str(_RUNTIME))
 
+from witxgen_runtime import backend as backend_module  # noqa: E402
 from witxgen_runtime.backend import OpenVinoBackend, detect_encoding  # noqa: E402
 from witxgen_runtime.errors import ERROR_CODES, NnError  # noqa: E402
 from witxgen_runtime.limits import Limits  # noqa: E402
@@ -480,19 +481,19 @@ def test_compute_before_inputs_and_get_output_before_compute(backend, models):
 
 
 class _Request:
-    """Wraps an InferRequest; start_async can fail or block."""
+    """Wraps an InferRequest; inference (`infer`, what compute calls) can fail or block."""
 
     def __init__(self, inner: Any, fail: bool = False) -> None:
         self.inner, self.fail = inner, fail
         self.started, self.release = threading.Event(), threading.Event()
         self.release.set()
 
-    def start_async(self) -> None:
+    def infer(self, *args: Any, **kwargs: Any) -> Any:
         self.started.set()
         self.release.wait(10)
         if self.fail:
             raise RuntimeError("device lost")
-        self.inner.start_async()
+        return self.inner.infer(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -707,6 +708,68 @@ def test_inputs_are_copied_at_set_input(backend, models):
     guest[:] = bytes(24)  # a later guest write
     backend.compute(ctx)
     assert np.frombuffer(backend.get_output(ctx, 0), np.float32).tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_repeated_set_input_with_the_same_dims_keeps_every_check(backend, models):
+    """A set_input with the type and dims the input accepted last time only copies the bytes
+    (the fast path); anything else about the call is checked as the first time."""
+    graph = backend.load(list(models["add_one_f32"]), "openvino", "cpu")
+    ctx = backend.init_execution_context(graph)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    set_in(backend, ctx, 0, x)
+    backend.set_input(ctx, 0, [2, 3], "f32", memoryview(bytearray((x + 10).tobytes())))
+    backend.compute(ctx)
+    assert bytes(backend.get_output(ctx, 0)) == (x + 11).tobytes()
+    backend.set_input(ctx, 0, [2, 3], "f32", x * 2)  # not a memoryview: the general path
+    backend.compute(ctx)
+    assert bytes(backend.get_output(ctx, 0)) == (x * 2 + 1).tobytes()
+    raises("invalid_argument", backend.set_input, ctx, 0, [2, 3], "f32", memoryview(bytes(20)))
+    raises("invalid_argument", backend.set_input, ctx, 0, [2, 3], "i32", memoryview(bytes(24)))
+    raises("invalid_argument", backend.set_input, ctx, 1, [2, 3], "f32", memoryview(bytes(24)))
+    backend.limits.max_input_bytes = 16
+    raises("too_large", backend.set_input, ctx, 0, [2, 3], "f32", memoryview(bytes(24)))
+    backend.compute(ctx)  # the rejected calls left the last accepted input in place
+    assert bytes(backend.get_output(ctx, 0)) == (x * 2 + 1).tobytes()
+
+
+def test_a_bool_dim_is_refused_even_where_it_equals_the_last_dims(backend, models):
+    graph = backend.load(list(models["dynamic"]), "openvino", "cpu")
+    ctx = backend.init_execution_context(graph)
+    backend.set_input(ctx, 0, [1, 3], "f32", memoryview(bytes(12)))
+    raises("invalid_argument", backend.set_input, ctx, 0, [True, 3], "f32", memoryview(bytes(12)))
+
+
+def test_get_output_into_copies_the_output_or_writes_nothing(backend, models):
+    graph = backend.load(list(models["add_one_f32"]), "openvino", "cpu")
+    ctx = backend.init_execution_context(graph)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    set_in(backend, ctx, 0, x)
+    raises("invalid_argument", backend.get_output_into, ctx, 0, memoryview(bytearray(64)))
+    backend.compute(ctx)
+    buffer = bytearray(64)
+    assert backend.get_output_into(ctx, 0, memoryview(buffer)) == 24
+    assert bytes(buffer) == (x + 1).tobytes() + bytes(40)
+    small = bytearray(23)
+    err = raises("too_large", backend.get_output_into, ctx, 0, memoryview(small))
+    assert "24 bytes" in err.detail and small == bytearray(23)
+    raises("invalid_argument", backend.get_output_into, ctx, 1, memoryview(buffer))
+    backend.limits.max_output_bytes = 16
+    raises("too_large", backend.get_output_into, ctx, 0, memoryview(buffer))
+
+
+def test_compute_uses_the_public_infer_when_the_binding_does_not_match(backend, models,
+                                                                         monkeypatch):
+    def mismatched(*args: Any) -> None:
+        raise TypeError("infer(): incompatible function arguments")
+
+    monkeypatch.setattr(backend_module, "_raw_infer", mismatched)
+    graph = backend.load(list(models["add_one_f32"]), "openvino", "cpu")
+    ctx = backend.init_execution_context(graph)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    set_in(backend, ctx, 0, x)
+    backend.compute(ctx)
+    assert bytes(backend.get_output(ctx, 0)) == (x + 1).tobytes()
+    assert backend_module._raw_infer is None  # decided once, for every later compute
 
 
 def test_weights_in_mutable_memory_are_copied_at_load(backend, models):

@@ -463,6 +463,20 @@ def test_memory_growth_is_seen_by_the_next_call(fast: bool) -> None:
     assert run.host.names == [b"add1"]
 
 
+def test_memory_growth_is_seen_through_a_kept_memory(fast: bool) -> None:
+    """With the memory kept from instantiation (as `run_wasi` passes it), a call after
+    memory.grow reads the new pages: the data address is reused only while the size holds."""
+    page2 = 65536
+    run = run_guest(exit_with(
+        f"(i32.store {_c(100)} (i32.const 0x31646461))",  # "add1"
+        f"(drop {_call('load_by_name', 100, 4, 200)})",
+        "(drop (memory.grow (i32.const 1)))",
+        f"(i32.store {_c(page2 + 100)} (i32.const 0x32646461))",  # "add2"
+        _call("load_by_name", page2 + 100, 4, page2 + 200)), fast=fast, kept_memory=True)
+    assert run.trap is None, run.stderr
+    assert run.host.names == [b"add1", b"add2"]
+
+
 def test_views_do_not_outlive_the_call(fast: bool) -> None:
     kept: list[memoryview] = []
 

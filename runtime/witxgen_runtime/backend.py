@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import importlib
 import io
 import itertools
 import logging
@@ -83,8 +84,41 @@ _DIR_FILES = {
     "tensorflowlite": ("model.tflite",),
 }
 _MAX_HANDLE = 0xFFFF_FFFF
+
 #: The most bytes a wasi-nn tensor can describe (its lengths are u32); more is an overflow.
 _MAX_TENSOR_BYTES = 0xFFFF_FFFF
+
+
+def _find_raw_infer() -> Callable[..., Any] | None:
+    """The binding under `ov.InferRequest.infer`, `infer(request, inputs, share_outputs,
+    decode_strings)`: calling it directly skips the public wrapper's input dispatch and
+    result dict (about 2 µs a compute). None when this openvino has no such binding."""
+    try:
+        bindings = importlib.import_module("openvino._pyopenvino")  # private: may be missing
+        raw: Callable[..., Any] = bindings.InferRequest.infer
+    except (ImportError, AttributeError):
+        return None
+    return raw if issubclass(ov.InferRequest, bindings.InferRequest) else None
+
+
+_raw_infer = _find_raw_infer()
+_NO_INPUTS: dict[int, Any] = {}
+
+
+def _infer(request: Any) -> None:
+    """Run `request` synchronously, on this thread (OpenVINO releases the GIL meanwhile):
+    start_async + wait would hand it to a worker thread and back, tens of microseconds on a
+    small model."""
+    global _raw_infer
+    raw = _raw_infer
+    if raw is not None and type(request) is ov.InferRequest:
+        try:
+            raw(request, _NO_INPUTS, True, False)
+            return
+        except TypeError:  # pybind found no matching overload (a newer openvino): public API
+            _raw_infer = None
+    request.infer(share_outputs=True)
+
 
 _T = TypeVar("_T")
 
@@ -149,12 +183,18 @@ class _Context:
     #: the ov.Tensor kept beside it, which does not keep the array alive by itself).
     inputs: list[Any]
     input_tensors: list[Any]
+    #: Per input: (tensor type, dims) of the last accepted set_input and a writable byte view
+    #: of its array; a later set_input with the same type and dims only copies its bytes.
+    input_fast: list[tuple[str, list[int], memoryview] | None]
     #: Per output with a static shape and a numpy type: our array the request writes into, and
     #: a read-only byte view of it; None where OpenVINO allocates (dynamic shapes).
     outputs: list[Any]
     output_bytes: list[memoryview | None]
     computed: bool = False
-    busy: bool = False
+    #: Holds one token while no call uses the context: a call takes it with `list.pop` and
+    #: puts it back with `append`, each one atomic step, so claiming needs no lock.
+    free: list[bool] = field(default_factory=lambda: [True])
+    ready: bool = False  # every input has been set
 
 
 @dataclass
@@ -833,6 +873,7 @@ class OpenVinoBackend:
             n = len(model.info.inputs)
             ctx = _Context(graph=graph, model=model, request=request,
                            inputs=[None] * n, input_tensors=[None] * n,
+                           input_fast=[None] * n, ready=n == 0,
                            outputs=[], output_bytes=[])
             for i, port in enumerate(model.info.outputs):
                 array = _bind_output(request, i, port)
@@ -851,18 +892,18 @@ class OpenVinoBackend:
 
     def _claim(self, ctx: object) -> _Context:
         """Take context `ctx` for one call; `_unclaim` it in a finally."""
-        with self._lock:
-            c = self._contexts.get(ctx) if isinstance(ctx, int) else None
-            if c is None:
-                raise _fail("invalid_argument", f"unknown execution context {ctx!r}")
-            if c.busy:
-                raise _fail("busy", f"execution context {ctx} is in use by another call")
-            c.busy = True
-            return c
+        c = self._contexts.get(ctx) if isinstance(ctx, int) else None
+        if c is None:
+            raise _fail("invalid_argument", f"unknown execution context {ctx!r}")
+        try:
+            c.free.pop()
+        except IndexError:  # another call holds it (or drop_context took it for good)
+            raise _fail("busy", f"execution context {ctx} is in use by another call") from None
+        return c
 
-    def _unclaim(self, c: _Context) -> None:
-        with self._lock:
-            c.busy = False
+    @staticmethod
+    def _unclaim(c: _Context) -> None:
+        c.free.append(True)
 
     @_api
     def set_input(self, ctx: int, index: int, dims: Sequence[int], tensor_type: str,
@@ -873,6 +914,19 @@ class OpenVinoBackend:
             raise _fail("invalid_argument", f"unknown tensor type {tensor_type!r}")
         c = self._claim(ctx)
         try:
+            fast = c.input_fast[index] if type(index) is int and 0 <= index < len(
+                c.input_fast) else None
+            if fast is not None and fast[0] == tensor_type and type(dims) is list and (
+                    fast[1] == dims and bool not in map(type, dims)):  # True == 1, no dim
+                # The type and dims this input accepted last time: only the bytes are new.
+                target = fast[2]
+                if type(data) is memoryview and data.nbytes == target.nbytes and (
+                        target.nbytes <= self.limits.max_input_bytes):
+                    try:
+                        target[:] = data  # the request reads this array at compute
+                        return
+                    except (ValueError, TypeError):  # not 1-D bytes: the general path
+                        pass
             port = _port(c.model.info.inputs, index, "input")
             shape = _check_dims(dims)
             nbytes = math.prod(shape) * dtype.itemsize
@@ -907,6 +961,8 @@ class OpenVinoBackend:
                 tensor = ov.Tensor(array, shared_memory=True)
                 c.request.set_input_tensor(index, tensor)
                 c.inputs[index], c.input_tensors[index] = array, tensor
+                c.ready = all(a is not None for a in c.inputs)
+            c.input_fast[index] = (tensor_type, list(shape), memoryview(array).cast("B"))
         finally:
             self._unclaim(c)
 
@@ -916,13 +972,12 @@ class OpenVinoBackend:
         compute."""
         c = self._claim(ctx)
         try:
-            missing = [i for i, array in enumerate(c.inputs) if array is None]
-            if missing:
+            if not c.ready:
+                missing = [i for i, array in enumerate(c.inputs) if array is None]
                 raise _fail("invalid_argument", f"inputs {missing} not set before compute")
             c.computed = False
             try:
-                c.request.start_async()
-                c.request.wait()
+                _infer(c.request)
             except Exception as exc:
                 raise _fail("runtime_error", f"inference failed: {_one_line(exc)}") from exc
             c.computed = True
@@ -957,22 +1012,48 @@ class OpenVinoBackend:
         (the glue copies into guest memory) before computing again."""
         c = self._claim(ctx)
         try:
-            i, port = self._output(c, ctx, index)
-            cached = c.output_bytes[i]
-            if cached is not None:
-                if cached.nbytes > self.limits.max_output_bytes:
-                    raise self._too_large_output(i, cached.nbytes)
-                return memoryview(cached)  # a view of its own: releasing it spares the cache
-            tensor = c.request.get_output_tensor(i)
-            nbytes = int(tensor.byte_size)
-            if nbytes > self.limits.max_output_bytes:
-                raise self._too_large_output(i, nbytes)
-            array = tensor.data
-            if array.dtype.hasobject or array.dtype.kind in "USV":
-                raise _fail("runtime_error", f"output {i} of type {port.type} has no bytes")
-            return _bytes_of(array)
+            # A view of its own: releasing it spares the context's cached view.
+            return memoryview(self._output_bytes(c, ctx, index))
         finally:
             self._unclaim(c)
+
+    @_api
+    def get_output_into(self, ctx: int, index: int, buffer: memoryview) -> int:
+        """Copy output `index` of the last compute into the writable byte buffer `buffer`;
+        how many bytes it wrote. too_large (and nothing written) when they do not fit."""
+        c = self._claim(ctx)
+        try:
+            cached = c.output_bytes
+            data = cached[index] if (
+                c.computed and type(index) is int and 0 <= index < len(cached)) else None
+            if data is None or data.nbytes > self.limits.max_output_bytes:
+                data = self._output_bytes(c, ctx, index)  # every check, and its error
+            nbytes = data.nbytes
+            if nbytes > buffer.nbytes:
+                raise _fail(
+                    "too_large", f"output {index} is {nbytes} bytes; the buffer holds "
+                    f"{buffer.nbytes}",
+                )
+            buffer[:nbytes] = data
+            return nbytes
+        finally:
+            self._unclaim(c)
+
+    def _output_bytes(self, c: _Context, ctx: object, index: object) -> memoryview:
+        i, port = self._output(c, ctx, index)
+        cached = c.output_bytes[i]
+        if cached is not None:
+            if cached.nbytes > self.limits.max_output_bytes:
+                raise self._too_large_output(i, cached.nbytes)
+            return cached
+        tensor = c.request.get_output_tensor(i)
+        nbytes = int(tensor.byte_size)
+        if nbytes > self.limits.max_output_bytes:
+            raise self._too_large_output(i, nbytes)
+        array = tensor.data
+        if array.dtype.hasobject or array.dtype.kind in "USV":
+            raise _fail("runtime_error", f"output {i} of type {port.type} has no bytes")
+        return _bytes_of(array)
 
     def _too_large_output(self, index: int, nbytes: int) -> NnError:
         return _fail(
@@ -999,8 +1080,12 @@ class OpenVinoBackend:
             c = self._contexts.get(ctx) if isinstance(ctx, int) else None
             if c is None:
                 raise _fail("invalid_argument", f"unknown execution context {ctx!r}")
-            if c.busy:
-                raise _fail("busy", f"execution context {ctx} is in use by another call")
+            try:
+                c.free.pop()  # never given back: a call that found `c` just before gets busy
+            except IndexError:
+                raise _fail(
+                    "busy", f"execution context {ctx} is in use by another call"
+                ) from None
             del self._contexts[ctx]
             self._release(c.model)
 

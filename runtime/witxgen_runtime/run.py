@@ -195,9 +195,16 @@ def run_wasi(wasm: Path | bytes, config: RunConfig | None = None,
     else:
         wasi.stderr_file = config.stderr
 
+    # The store holds this one instance: its memory, once known, serves every wasi-nn call.
+    # Until then (a start section calling wasi-nn) each call looks the export up.
+    memory: list[object] = []
+
+    def get_memory(caller: wasmtime.Caller) -> object:
+        return memory[0] if memory else caller.get("memory")
+
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
-    add_wasi_nn(linker, nn)
+    add_wasi_nn(linker, nn, get_memory=get_memory)
     store = wasmtime.Store(engine)
     store.set_wasi(wasi)
     ensure_signal_stack()
@@ -210,7 +217,9 @@ def run_wasi(wasm: Path | bytes, config: RunConfig | None = None,
     except wasmtime.Trap as trap:
         _drop_frames(trap)
         return RunResult(TRAP_EXIT_CODE, trap_reason(trap.message), nn)
-    start = instance.exports(store).get("_start")
+    exports = instance.exports(store)
+    memory.append(exports.get("memory"))
+    start = exports.get("_start")
     if not isinstance(start, wasmtime.Func):
         raise wasmtime.WasmtimeError("the module has no `_start` function (not a WASI command)")
     try:
