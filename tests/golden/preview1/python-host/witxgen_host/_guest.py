@@ -717,23 +717,25 @@ class _FastCalls:
             if not raw_memory:
                 return guest_opener(get_memory)
 
-            # (memory, size, data address) of the previous call: a memory's data moves only
-            # when it grows, so the same memory at the same size is still at that address.
-            last: list[tuple[Any, int, int]] = [(None, 0, 0)]
+            # (memory, its C handle's address, size, data address) of the previous call: a
+            # memory's data moves only when it grows, so the same memory at the same size is
+            # still at that address.
+            # Starts with a value no get_memory returns, so the first call checks its memory.
+            last: list[tuple[Any, int, int, int]] = [(object(), 0, -1, 0)]
 
             def open_memory(caller: wasmtime.Caller) -> Guest:
                 memory: Any = get_memory(caller)
-                if not isinstance(memory, memory_cls):
-                    raise MissingMemory(NO_MEMORY)
-                ctx = caller._raw_context()  # type: ignore[attr-defined]
-                raw = addressof(memory._memory)
-                size: int = memory_size(ctx, raw)
                 seen = last[0]  # one read: another thread may replace it
-                if seen[0] is memory and seen[1] == size:
-                    return at_address(seen[2], size)
-                data: int = memory_data(ctx, raw) if size else 0
-                last[0] = (memory, size, data)
-                return at_address(data, size)
+                if memory is not seen[0]:
+                    if not isinstance(memory, memory_cls):
+                        raise MissingMemory(NO_MEMORY)
+                    seen = (memory, addressof(memory._memory), -1, 0)
+                ctx = caller._raw_context()  # type: ignore[attr-defined]
+                size: int = memory_size(ctx, seen[1])
+                if size != seen[2]:
+                    seen = (memory, seen[1], size, memory_data(ctx, seen[1]) if size else 0)
+                    last[0] = seen
+                return at_address(seen[3], size)
 
             return open_memory
 
