@@ -768,7 +768,8 @@ def render(results: dict[str, Any], out: Path) -> tuple[str, str]:
         ".venv/bin/python benchmarks/report.py   # re-render from build/bench/results.json\n"
         "```\n")
     doc.append(
-        f"This run: {p['rounds']} round(s) per latency and host-call route (a fresh process "
+        f"This run: {p['rounds']} round(s) per latency route and "
+        f"{p.get('hostcall_rounds', p['rounds'])} per host-call route (a fresh process "
         f"each); per run MobileNetV2 {p['mnv2_iters']} iterations ({p['mnv2_ort_iters']} "
         f"for onnxruntime-web), digits {p['digits_iters']}, tiny model "
         f"{p['hostcall_iters']}; {p['startup_reps']} start-up run(s) per route; "

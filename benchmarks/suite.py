@@ -147,6 +147,7 @@ class Profile:
     mnv2_ort_warmup: int
     digits_iters: int
     digits_warmup: int
+    hostcall_rounds: int  # host-call runs are short: more rounds, for a steadier median
     hostcall_iters: int
     hostcall_warmup: int
     startup_reps: int
@@ -159,12 +160,14 @@ class Profile:
     # of host calls and code generation, the conformance target
 
 
-FULL = Profile("full", rounds=5, mnv2_iters=40, mnv2_warmup=5, mnv2_ort_iters=10,
-               mnv2_ort_warmup=3, digits_iters=300, digits_warmup=20, hostcall_iters=2000,
+FULL = Profile("full", rounds=9, mnv2_iters=40, mnv2_warmup=5, mnv2_ort_iters=10,
+               mnv2_ort_warmup=3, digits_iters=300, digits_warmup=20, hostcall_rounds=15,
+               hostcall_iters=2000,
                hostcall_warmup=100, startup_reps=3, codegen_reps=3, inprocess_calls=2000,
                jobs=1, timeout=600, extras=True)
 QUICK = Profile("quick", rounds=1, mnv2_iters=2, mnv2_warmup=1, mnv2_ort_iters=1,
-                mnv2_ort_warmup=1, digits_iters=20, digits_warmup=2, hostcall_iters=50,
+                mnv2_ort_warmup=1, digits_iters=20, digits_warmup=2, hostcall_rounds=1,
+                hostcall_iters=50,
                 hostcall_warmup=5, startup_reps=1, codegen_reps=1, inprocess_calls=100,
                 jobs=2, timeout=120, extras=False)
 
@@ -569,7 +572,7 @@ class Suite:
                 self.skip(f"hostcall {route.id}", reason)
             else:
                 runnable.append(route)
-        for r in range(p.rounds):
+        for r in range(p.hostcall_rounds):
             for route in runnable:
                 desc = f"host calls {route.id} round {r + 1}"
                 self.jobs.append(Job(desc, self._runner(desc, table, route.id, route, TINY,

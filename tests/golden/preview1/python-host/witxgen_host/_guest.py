@@ -196,6 +196,8 @@ _NATIVE_IS_WASM = sys.byteorder == "little" and all(
     struct.calcsize(code) == struct.calcsize("<" + code) for code in "bBhHiIqQ")
 """Whether this machine's integers have wasm's byte order and sizes (x86-64, aarch64)."""
 
+_NO_BYTES = memoryview(bytearray())
+
 _last_whole: tuple[int, int, memoryview] = (0, 0, memoryview(bytearray()))
 
 
@@ -622,6 +624,7 @@ class _FastCalls:
         void_p = c.c_void_p
         cast = c.cast
         at_address = Guest.at_address
+        guest_cls = Guest
 
         # A `wasmtime.Caller` that keeps the caller's address as an int (`_raw`, None once
         # invalid) and makes the pointer objects wasmtime-py's methods use only when one asks.
@@ -717,11 +720,11 @@ class _FastCalls:
             if not raw_memory:
                 return guest_opener(get_memory)
 
-            # (memory, its C handle's address, size, data address) of the previous call: a
-            # memory's data moves only when it grows, so the same memory at the same size is
-            # still at that address.
-            # Starts with a value no get_memory returns, so the first call checks its memory.
-            last: list[tuple[Any, int, int, int]] = [(object(), 0, -1, 0)]
+            # (memory, its C handle's address, size, view of all its bytes) of the previous
+            # call: a memory's data moves only when it grows, so the same memory at the same
+            # size is still where that view points. It starts with a value no get_memory
+            # returns, so that the first call checks its memory.
+            last: list[tuple[Any, int, int, memoryview]] = [(object(), 0, -1, _NO_BYTES)]
 
             def open_memory(caller: wasmtime.Caller) -> Guest:
                 memory: Any = get_memory(caller)
@@ -729,13 +732,21 @@ class _FastCalls:
                 if memory is not seen[0]:
                     if not isinstance(memory, memory_cls):
                         raise MissingMemory(NO_MEMORY)
-                    seen = (memory, addressof(memory._memory), -1, 0)
-                ctx = caller._raw_context()  # type: ignore[attr-defined]
+                    seen = (memory, addressof(memory._memory), -1, _NO_BYTES)
+                raw = caller._raw  # type: ignore[attr-defined]
+                if raw is None:
+                    raise ValueError("caller is no longer valid")
+                ctx = context(raw)
                 size: int = memory_size(ctx, seen[1])
                 if size != seen[2]:
-                    seen = (memory, seen[1], size, memory_data(ctx, seen[1]) if size else 0)
+                    whole = _whole_view(memory_data(ctx, seen[1]), size) if size else _NO_BYTES
+                    seen = (memory, seen[1], size, whole)
                     last[0] = seen
-                return at_address(seen[3], size)
+                guest = new(guest_cls)
+                guest.size = size
+                guest.view = seen[3][:]  # its own view: released by `release`
+                guest._views = []
+                return guest
 
             return open_memory
 
