@@ -47,7 +47,8 @@ def add_wasi_nn(
     instance for a call's store when it serves several. `get_memory(caller)` returns the
     calling instance's memory; by default each call looks up the caller's "memory" export.
     Returning a memory kept from instantiation saves that lookup (about a microsecond a
-    call) where each store holds one instance, as under `run_wasi`.
+    call) where each store holds one instance, as under `run_wasi`. It must belong to the
+    calling store: wasmtime aborts the process on a memory of another store.
     """
     if isinstance(nn, OpenVinoNn):
         impl = nn
