@@ -198,7 +198,7 @@ _NATIVE_IS_WASM = sys.byteorder == "little" and all(
 
 _NO_BYTES = memoryview(bytearray())
 
-_last_whole: tuple[int, int, memoryview] = (0, 0, memoryview(bytearray()))
+_last_whole: tuple[int, int, memoryview] = (0, 0, _NO_BYTES)
 
 
 def _whole_view(base: int, size: int) -> memoryview:
@@ -212,7 +212,7 @@ def _whole_view(base: int, size: int) -> memoryview:
     if last[0] == base and last[1] == size:
         return last[2]
     whole = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B") if size else (
-        memoryview(bytearray()))
+        _NO_BYTES)
     _last_whole = (base, size, whole)
     return whole
 
